@@ -1,0 +1,8 @@
+package io.cdiffset.io;
+
+/** A weights file or folder that cannot be used; the message is one line naming the file and the problem. */
+public class WeightsException extends RuntimeException {
+    public WeightsException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,58 @@
+package io.cdiffset.nn;
+
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * diffusers {@code Attention} with the SDPA processor: to_q / to_k / to_v, to_out.0, optional group_norm
+ * (VAE mid-block form, where the input is an image and the output is added back as a residual).
+ */
+public final class Attention extends Module {
+    private final int heads;
+    private final Linear toQ;
+    private final Linear toK;
+    private final Linear toV;
+    private final Linear toOut;
+    private final GroupNorm groupNorm;
+
+    public Attention(long queryDim, long contextDim, int heads, long headDim, boolean qkvBias, GroupNorm groupNorm) {
+        this.heads = heads;
+        long inner = heads * headDim;
+        this.groupNorm = groupNorm == null ? null : child("group_norm", groupNorm);
+        this.toQ = child("to_q", new Linear(queryDim, inner, qkvBias));
+        this.toK = child("to_k", new Linear(contextDim, inner, qkvBias));
+        this.toV = child("to_v", new Linear(contextDim, inner, qkvBias));
+        ModuleList<Linear> out = child("to_out", new ModuleList<>());
+        this.toOut = out.add(new Linear(inner, queryDim, true));
+    }
+
+    /** Token form: x [B, N, C], context [B, L, Cc] (or null for self-attention). */
+    public Tensor forward(Tensor x, Tensor context) {
+        Tensor ctx = context == null ? x : context;
+        long b = x.size(0), n = x.size(1), l = ctx.size(1);
+        Tensor q = split(toQ.forward(x), b, n);
+        Tensor k = split(toK.forward(ctx), b, l);
+        Tensor v = split(toV.forward(ctx), b, l);
+        Tensor o = sdpa(q, k, v, false);
+        o = o.transpose(1, 2).reshape(b, n, -1);
+        return toOut.forward(o);
+    }
+
+    /** Image form used by the VAE: group_norm, attention over H·W tokens, output projection, residual. */
+    public Tensor forwardImage(Tensor x) {
+        long b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+        Tensor t = groupNorm.forward(x).view(b, c, h * w).transpose(1, 2);
+        Tensor o = forward(t, null);
+        return o.transpose(1, 2).reshape(b, c, h, w).add(x);
+    }
+
+    private Tensor split(Tensor t, long b, long n) {
+        return t.view(b, n, heads, -1).transpose(1, 2);
+    }
+
+    static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
+        return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, causal, new DoubleOptional(), false);
+    }
+}

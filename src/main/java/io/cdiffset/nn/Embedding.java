@@ -1,0 +1,21 @@
+package io.cdiffset.nn;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** Lookup table [num, dim]. */
+public final class Embedding extends Module {
+    private final Tensor weight;
+
+    public Embedding(long num, long dim) {
+        this.weight = param("weight", torch.randn(num, dim).mul(new org.bytedeco.pytorch.Scalar(0.02)));
+    }
+
+    public Tensor weight() {
+        return weight;
+    }
+
+    public Tensor forward(Tensor ids) {
+        return torch.embedding(weight, ids);
+    }
+}

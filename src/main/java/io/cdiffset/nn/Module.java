@@ -1,0 +1,138 @@
+package io.cdiffset.nn;
+
+import io.cdiffset.engine.Tensors;
+import io.cdiffset.io.WeightsException;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * A node of the model tree. Parameter names are the dotted paths of the tree, exactly as in diffusers /
+ * transformers checkpoints, so loading a checkpoint is a lookup. Parameters are created once and updated in place.
+ * Create modules outside any {@code PointerScope}: their tensors must outlive every step.
+ */
+public abstract class Module {
+    private final Map<String, Tensor> params = new LinkedHashMap<>();
+    private final Map<String, Module> children = new LinkedHashMap<>();
+
+    protected final Tensor param(String name, Tensor initial) {
+        Tensor t = initial.to(ScalarType.Float).contiguous();
+        t.requires_grad_(true);
+        params.put(name, t);
+        return t;
+    }
+
+    protected final <M extends Module> M child(String name, M module) {
+        children.put(name, module);
+        return module;
+    }
+
+    /** Replaces a parameter with a tensor of a new shape (used by model surgery such as C-DiffSET's conv_in/out). */
+    protected final void replaceParam(String name, Tensor value) {
+        if (!params.containsKey(name)) throw new IllegalArgumentException("no parameter " + name);
+        param(name, value);
+    }
+
+    public final Map<String, Tensor> namedParameters() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        collect("", out);
+        return out;
+    }
+
+    private void collect(String prefix, Map<String, Tensor> out) {
+        params.forEach((k, v) -> out.put(prefix + k, v));
+        children.forEach((k, m) -> m.collect(prefix + k + ".", out));
+    }
+
+    public final List<Tensor> parameters() {
+        return new ArrayList<>(namedParameters().values());
+    }
+
+    public final long parameterCount() {
+        long n = 0;
+        for (Tensor t : namedParameters().values()) n += t.numel();
+        return n;
+    }
+
+    public final void requiresGrad(boolean on) {
+        for (Tensor t : namedParameters().values()) t.requires_grad_(on);
+    }
+
+    public final Module childModule(String name) {
+        return children.get(name);
+    }
+
+    /**
+     * Copies a state dict into this module. Keys and shapes must match exactly; otherwise the error lists the
+     * missing, unexpected and mis-shaped keys (the first few of each, with counts).
+     */
+    public final void load(Map<String, Tensor> state, String source) {
+        Map<String, Tensor> own = namedParameters();
+        List<String> missing = new ArrayList<>();
+        List<String> shape = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : own.entrySet()) {
+            Tensor src = state.get(e.getKey());
+            if (src == null) {
+                missing.add(e.getKey());
+            } else if (!Arrays.equals(Tensors.shape(src), Tensors.shape(e.getValue()))) {
+                shape.add(e.getKey() + " " + Tensors.shapeString(Tensors.shape(src)) + " (expected "
+                        + Tensors.shapeString(Tensors.shape(e.getValue())) + ")");
+            }
+        }
+        TreeSet<String> unexpected = new TreeSet<>(state.keySet());
+        unexpected.removeAll(own.keySet());
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !shape.isEmpty()) {
+            StringBuilder sb = new StringBuilder(source).append(": weights do not fit the model (");
+            sb.append(own.size()).append(" expected tensors)");
+            appendList(sb, "missing", missing);
+            appendList(sb, "unexpected", new ArrayList<>(unexpected));
+            appendList(sb, "wrong shape", shape);
+            sb.append("; check that the file and the config.json belong together");
+            throw new WeightsException(sb.toString());
+        }
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : own.entrySet()) {
+                e.getValue().copy_(state.get(e.getKey()).to(ScalarType.Float));
+            }
+        }
+    }
+
+    private static void appendList(StringBuilder sb, String label, List<String> keys) {
+        if (keys.isEmpty()) return;
+        sb.append("; ").append(keys.size()).append(' ').append(label).append(": ");
+        int show = Math.min(6, keys.size());
+        sb.append(String.join(", ", keys.subList(0, show)));
+        if (keys.size() > show) sb.append(", ...");
+    }
+
+    /** Casts every parameter in place to the given dtype (e.g. for fp16 export of a copy). */
+    public final Map<String, Tensor> stateDict(ScalarType type) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        namedParameters().forEach((k, v) -> out.put(k, v.detach().to(type)));
+        return out;
+    }
+
+    // --------------------------------------------------------------------------------------------- init helpers
+
+    /** PyTorch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)). */
+    protected static Tensor uniformInit(long fanIn, long... shape) {
+        double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
+        return torch.rand(shape).mul(Tensors.scalar(2 * bound)).sub(Tensors.scalar(bound));
+    }
+
+    protected static Tensor ones(long... shape) {
+        return torch.ones(shape);
+    }
+
+    protected static Tensor zeros(long... shape) {
+        return torch.zeros(shape);
+    }
+}

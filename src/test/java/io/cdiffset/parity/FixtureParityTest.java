@@ -1,0 +1,29 @@
+package io.cdiffset.parity;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every reference fixture shipped in src/test/resources/fixtures passes at its README tolerance. */
+class FixtureParityTest {
+    static final Path FIXTURES = Path.of("src/test/resources/fixtures");
+
+    static void check(String kind) {
+        List<Result> results = ParityCheck.run(FIXTURES.resolve(kind));
+        assertFalse(results.isEmpty(), "no outputs compared for " + kind);
+        StringBuilder sb = new StringBuilder();
+        boolean ok = true;
+        for (Result r : results) {
+            sb.append(r.line()).append('\n');
+            ok &= r.pass();
+        }
+        System.out.println(sb);
+        assertTrue(ok, kind + " parity failed:\n" + sb);
+    }
+
+    @Test void unet() { check("unet"); }
+}
