@@ -132,7 +132,7 @@ public final class SymmetricEigen {
                 for (int j = 0; j < i; j++) {
                     f = d[j];
                     double[] zj = z[j];
-                    zj[i] = f;
+                    z[i][j] = f;
                     g = e[j] + zj[j] * f;
                     for (int k = j + 1; k <= i - 1; k++) {
                         g += zj[k] * d[k];

@@ -26,4 +26,10 @@ class FixtureParityTest {
     }
 
     @Test void unet() { check("unet"); }
+    @Test void vae() { check("vae"); }
+    @Test void textEncoder() { check("text_encoder"); }
+    @Test void scheduler() { check("scheduler"); }
+    @Test void cdiffLoss() { check("cdiff_loss"); }
+    @Test void pipeline() { check("pipeline"); }
+    @Test void trainStep() { check("train_step"); }
 }
