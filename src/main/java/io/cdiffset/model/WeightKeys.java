@@ -13,12 +13,22 @@ public final class WeightKeys {
     public static Map<String, Tensor> unetFromAny(Map<String, Tensor> in) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : in.entrySet()) {
-            String k = e.getKey();
-            if (k.startsWith("module.")) k = k.substring(7);
-            if (k.startsWith("unet.")) k = k.substring(5);
-            out.put(k, e.getValue());
+            out.put(stripUnet(e.getKey()), e.getValue());
         }
         return out;
+    }
+
+    /** Header entries with the same prefix stripping as {@link #unetFromAny}. */
+    public static <V> Map<String, V> unetEntries(Map<String, V> in) {
+        Map<String, V> out = new LinkedHashMap<>();
+        in.forEach((k, v) -> out.put(stripUnet(k), v));
+        return out;
+    }
+
+    private static String stripUnet(String k) {
+        if (k.startsWith("module.")) k = k.substring(7);
+        if (k.startsWith("unet.")) k = k.substring(5);
+        return k;
     }
 
     /** Renames 2022-era VAE attention names (query/key/value/proj_attn) to the current ones. */

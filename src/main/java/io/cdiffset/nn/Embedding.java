@@ -8,7 +8,7 @@ public final class Embedding extends Module {
     private final Tensor weight;
 
     public Embedding(long num, long dim) {
-        this.weight = param("weight", torch.randn(num, dim).mul(new org.bytedeco.pytorch.Scalar(0.02)));
+        this.weight = param("weight", normalInit(0.02, num, dim));
     }
 
     public Tensor weight() {

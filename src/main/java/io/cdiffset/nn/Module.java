@@ -122,17 +122,44 @@ public abstract class Module {
 
     // --------------------------------------------------------------------------------------------- init helpers
 
+    private static final ThreadLocal<Boolean> META = ThreadLocal.withInitial(() -> false);
+
+    /**
+     * Builds a module whose parameters live on libtorch's "meta" device: names and shapes without memory or
+     * initialisation cost. Used to validate full-size checkpoints against a config without allocating gigabytes.
+     */
+    public static <M extends Module> M shapesOnly(java.util.function.Supplier<M> factory) {
+        boolean prev = META.get();
+        META.set(true);
+        try {
+            return factory.get();
+        } finally {
+            META.set(prev);
+        }
+    }
+
+    private static Tensor meta(long... shape) {
+        return torch.empty(shape, new org.bytedeco.pytorch.TensorOptions(new org.bytedeco.pytorch.Device("meta")),
+                new org.bytedeco.pytorch.MemoryFormatOptional());
+    }
+
     /** PyTorch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)). */
+    /** N(0, std²) init (embeddings). */
+    protected static Tensor normalInit(double std, long... shape) {
+        return META.get() ? meta(shape) : torch.randn(shape).mul(Tensors.scalar(std));
+    }
+
     protected static Tensor uniformInit(long fanIn, long... shape) {
+        if (META.get()) return meta(shape);
         double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
         return torch.rand(shape).mul(Tensors.scalar(2 * bound)).sub(Tensors.scalar(bound));
     }
 
     protected static Tensor ones(long... shape) {
-        return torch.ones(shape);
+        return META.get() ? meta(shape) : torch.ones(shape);
     }
 
     protected static Tensor zeros(long... shape) {
-        return torch.zeros(shape);
+        return META.get() ? meta(shape) : torch.zeros(shape);
     }
 }

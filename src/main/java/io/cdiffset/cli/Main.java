@@ -1,0 +1,58 @@
+package io.cdiffset.cli;
+
+import io.cdiffset.io.WeightsException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/** cdiffset — SAR-to-EO translation with C-DiffSET on libtorch. Exit codes: 0 ok, 1 failure, 2 bad input/usage. */
+@Command(name = "cdiffset", mixinStandardHelpOptions = true, version = "cdiffset 0.1.0",
+        description = "SAR-to-EO image translation (C-DiffSET latent diffusion) on libtorch.",
+        subcommands = {TranslateCommand.class, EvaluateCommand.class, TrainCommand.class, TrainVaeCommand.class,
+                InspectCommand.class, CheckParityCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            Throwable e = ex;
+            while (e.getCause() != null && (e instanceof UncheckedIOException || e.getClass() == RuntimeException.class)) e = e.getCause();
+            PrintWriter err = cmd.getErr();
+            err.println("cdiffset: error: " + oneLine(message(e)));
+            err.flush();
+            if (System.getenv("CDIFFSET_DEBUG") != null) ex.printStackTrace(err);
+            return isUserError(e) ? 2 : 1;
+        });
+        return cl.execute(args);
+    }
+
+    static boolean isUserError(Throwable e) {
+        return e instanceof UserError || e instanceof WeightsException || e instanceof IllegalArgumentException
+                || e.getClass().getSimpleName().endsWith("RasterException") || e.getClass().getSimpleName().endsWith("DataException");
+    }
+
+    static String message(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) return e.getClass().getSimpleName();
+        if (e instanceof OutOfMemoryError) return "out of memory (" + m + "); use a smaller --tile or --batch";
+        return m;
+    }
+
+    static String oneLine(String m) {
+        String first = m.strip().lines().findFirst().orElse(m);
+        return first.length() > 600 ? first.substring(0, 600) + "..." : first;
+    }
+}

@@ -1,0 +1,183 @@
+package io.cdiffset.pipeline;
+
+import io.cdiffset.diffusion.NoiseSchedule;
+import io.cdiffset.engine.Tensors;
+import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightsException;
+import io.cdiffset.model.ConfigJson;
+import io.cdiffset.model.WeightKeys;
+import io.cdiffset.model.clip.ClipTextModel;
+import io.cdiffset.model.tokenizer.ClipTokenizer;
+import io.cdiffset.model.unet.CDiffSetSurgery;
+import io.cdiffset.model.unet.UNet2DConditionModel;
+import io.cdiffset.model.unet.UNetConfig;
+import io.cdiffset.model.vae.AutoencoderKL;
+import io.cdiffset.model.vae.VaeConfig;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything translation needs: the C-DiffSET UNet, the VAE, the fixed prompt context and the noise schedule,
+ * loaded from a diffusers-layout folder ({@code unet/ vae/ scheduler/} plus either {@code text_encoder/ tokenizer/}
+ * or a stored {@code prompt_embedding.safetensors}). Trained cdiffset checkpoints use the same layout.
+ */
+public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor context, NoiseSchedule schedule, Path source) {
+    public static final String PROMPT = "electro-optical image";
+    public static final String PROMPT_EMBEDDING = "prompt_embedding.safetensors";
+
+    public static ModelBundle load(Path folder, Path unetFile) {
+        if (!Files.isDirectory(folder)) {
+            throw new WeightsException(folder + ": not a model folder; pass a diffusers-layout folder (unet/ vae/ ...) or a cdiffset checkpoint");
+        }
+        Path unetDir = folder.resolve("unet");
+        Path vaeDir = folder.resolve("vae");
+        if (!Files.isDirectory(vaeDir)) throw new WeightsException(folder + ": no vae/ folder; this is not a diffusers-layout model folder");
+        UNet2DConditionModel unet = loadUNet(unetDir, unetFile);
+        AutoencoderKL vae = loadVae(vaeDir);
+        Tensor context = loadContext(folder);
+        NoiseSchedule sched = loadSchedule(folder.resolve("scheduler"));
+        long cross = unet.config().crossAttentionDim();
+        if (context.size(2) != cross) {
+            throw new WeightsException(folder + ": prompt embedding width " + context.size(2) + " does not match the UNet's cross_attention_dim " + cross);
+        }
+        return new ModelBundle(unet, vae, context, sched, folder);
+    }
+
+    static UNet2DConditionModel loadUNet(Path unetDir, Path override) {
+        Path cfgFile = unetDir.resolve("config.json");
+        Path weights = override != null ? override : weightsFile(unetDir, "diffusion_pytorch_model");
+        UNetConfig cfg = UNetConfig.from(ConfigJson.read(cfgFile));
+        int in, out;
+        try (SafeTensors st = SafeTensors.open(weights)) {
+            Map<String, SafeTensors.Entry> e = WeightKeys.unetEntries(st.entries());
+            SafeTensors.Entry ci = e.get("conv_in.weight"), co = e.get("conv_out.weight");
+            if (ci == null || co == null) throw new WeightsException(weights + ": no conv_in.weight / conv_out.weight; this is not a diffusers UNet file");
+            in = (int) ci.shape()[1];
+            out = (int) co.shape()[0];
+        }
+        if (in == 4 && out == 4) {
+            throw new WeightsException(weights + ": this is a plain SD UNet (4-in/4-out), not a C-DiffSET one; pass --unet with a C-DiffSET 8-in/5-out UNet file");
+        }
+        UNet2DConditionModel unet = new UNet2DConditionModel(cfg.withChannels(in, out));
+        unet.load(WeightKeys.unetFromAny(SafeTensors.read(weights)), weights.toString());
+        if (!CDiffSetSurgery.isCDiffSet(unet.config()) && !(in == 8 && out == 4)) {
+            throw new WeightsException(weights + ": UNet has " + in + " input and " + out + " output channels; C-DiffSET needs 8 in (SAR | noisy EO latent) and 5 out");
+        }
+        unet.requiresGrad(false);
+        return unet;
+    }
+
+    static AutoencoderKL loadVae(Path vaeDir) {
+        AutoencoderKL vae = new AutoencoderKL(VaeConfig.from(ConfigJson.read(vaeDir.resolve("config.json"))));
+        Path w = weightsFile(vaeDir, "diffusion_pytorch_model");
+        vae.load(WeightKeys.vaeFromAny(SafeTensors.read(w)), w.toString());
+        vae.requiresGrad(false);
+        return vae;
+    }
+
+    /** The fixed prompt context [1, L, D]: a stored embedding, or the text encoder run on the unpadded prompt. */
+    public static Tensor loadContext(Path folder) {
+        Path stored = folder.resolve(PROMPT_EMBEDDING);
+        if (Files.exists(stored)) {
+            try (SafeTensors st = SafeTensors.open(stored)) {
+                if (!st.entries().containsKey("context")) throw new WeightsException(stored + ": no tensor named 'context'");
+                Tensor c = st.loadFloat("context");
+                return c.dim() == 2 ? c.unsqueeze(0) : c;
+            }
+        }
+        Path te = folder.resolve("text_encoder");
+        Path tok = folder.resolve("tokenizer");
+        if (!Files.isDirectory(te) || !Files.isDirectory(tok)) {
+            throw new WeightsException(folder + ": needs either " + PROMPT_EMBEDDING + " or text_encoder/ and tokenizer/ folders");
+        }
+        ClipTextModel model = ClipTextModel.load(te.resolve("config.json"), weightsFile(te, "model"));
+        return encodePrompt(model, tok, PROMPT);
+    }
+
+    public static Tensor encodePrompt(ClipTextModel model, Path tokenizerDir, String prompt) {
+        ClipTokenizer tk;
+        try {
+            tk = ClipTokenizer.fromFolder(tokenizerDir);
+        } catch (IOException e) {
+            throw new WeightsException(tokenizerDir + ": cannot read the tokenizer (" + e.getMessage() + ")");
+        }
+        int[] ids = tk.encode(prompt); // C-DiffSET: do_not_pad → [1, 6]
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) l[i] = ids[i];
+        try (InferenceMode im = new InferenceMode()) {
+            return model.forward(Tensors.fromLongs(l, 1, l.length)).clone();
+        }
+    }
+
+    static NoiseSchedule loadSchedule(Path dir) {
+        for (String name : List.of("scheduler_config.json", "config.json")) {
+            Path f = dir.resolve(name);
+            if (Files.exists(f)) {
+                return NoiseSchedule.fromConfig(ConfigJson.read(f).root());
+            }
+        }
+        return NoiseSchedule.sd21();
+    }
+
+    /** Finds {@code base.safetensors} or an fp16 / other variant ({@code base.fp16.safetensors}). */
+    public static Path weightsFile(Path dir, String base) {
+        Path p = dir.resolve(base + ".safetensors");
+        if (Files.exists(p)) return p;
+        try (var s = Files.list(dir)) {
+            List<Path> c = s.filter(f -> {
+                String n = f.getFileName().toString();
+                return n.startsWith(base + ".") && n.endsWith(".safetensors");
+            }).sorted().toList();
+            if (!c.isEmpty()) return c.get(0);
+        } catch (IOException e) {
+            throw new WeightsException(dir + ": cannot list folder (" + e.getMessage() + ")");
+        }
+        throw new WeightsException(dir + ": no " + base + ".safetensors (or a variant such as " + base + ".fp16.safetensors)");
+    }
+
+    /** Saves UNet + VAE + context in the same layout (weights in the given dtype). */
+    public static void save(Path folder, UNet2DConditionModel unet, AutoencoderKL vae, Tensor context,
+                            org.bytedeco.pytorch.global.torch.ScalarType dtype, Map<String, String> provenance) {
+        try {
+            Files.createDirectories(folder.resolve("unet"));
+            Files.createDirectories(folder.resolve("vae"));
+            Files.createDirectories(folder.resolve("scheduler"));
+        } catch (IOException e) {
+            throw new WeightsException(folder + ": cannot create folder (" + e.getMessage() + ")");
+        }
+        io.cdiffset.io.AtomicFile.writeString(folder.resolve("unet/config.json"), unet.config().raw().root().toPrettyString());
+        SafeTensors.write(folder.resolve("unet/diffusion_pytorch_model.safetensors"), unet.stateDict(dtype), Map.of("format", "pt"));
+        if (vae != null) {
+            io.cdiffset.io.AtomicFile.writeString(folder.resolve("vae/config.json"), vae.config().raw().root().toPrettyString());
+            SafeTensors.write(folder.resolve("vae/diffusion_pytorch_model.safetensors"), vae.stateDict(dtype), Map.of("format", "pt"));
+        }
+        Map<String, Tensor> ctx = new LinkedHashMap<>();
+        ctx.put("context", context.to(dtype));
+        Map<String, String> meta = new LinkedHashMap<>(provenance);
+        meta.put("prompt", PROMPT);
+        SafeTensors.write(folder.resolve(PROMPT_EMBEDDING), ctx, meta);
+        io.cdiffset.io.AtomicFile.writeString(folder.resolve("scheduler/scheduler_config.json"), SD21_SCHEDULER);
+    }
+
+    public static final String SD21_SCHEDULER = """
+            {
+              "_class_name": "DDIMScheduler",
+              "beta_end": 0.012,
+              "beta_schedule": "scaled_linear",
+              "beta_start": 0.00085,
+              "clip_sample": false,
+              "num_train_timesteps": 1000,
+              "prediction_type": "epsilon",
+              "set_alpha_to_one": false,
+              "steps_offset": 1,
+              "timestep_spacing": "leading"
+            }
+            """;
+}
