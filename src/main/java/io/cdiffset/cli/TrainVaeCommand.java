@@ -1,13 +1,31 @@
 package io.cdiffset.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "train-vae", mixinStandardHelpOptions = true, description = "(not available yet)")
+@Command(name = "train-vae", mixinStandardHelpOptions = true,
+        description = {"Train an SD-structured VAE (f = 8, 4 latent channels) on SAR and EO crops: L1 + SSIM + small KL.",
+                "Use it to adapt the VAE to a sensor, or to build a model from scratch. Preset: demo-vae."})
 final class TrainVaeCommand implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "demo-vae", paramLabel = "NAME|FILE", description = "preset or YAML (default: ${DEFAULT-VALUE})")
+    String config;
+    @Option(names = "--data", paramLabel = "DIR", description = "dataset folder (overrides data.dir)")
+    Path data;
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/vae", description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out;
+    @Option(names = "--resume", description = "continue from the newest complete checkpoint in --out")
+    boolean resume;
+    @Parameters(paramLabel = "key=value", description = "setting overrides")
+    List<String> overrides = new ArrayList<>();
+
     @Override
     public Integer call() {
-        throw new UserError("train-vae is not available in this build yet");
+        return TrainCommand.run(config, data, out, resume, overrides, "vae");
     }
 }

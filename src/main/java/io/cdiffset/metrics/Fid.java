@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
  *
  * <p>{@code Tr(sqrtm(Σ1·Σ2))} is computed as {@code Σ sqrt(max(λ, 0))} over the eigenvalues λ of the symmetric
  * positive semi-definite matrix {@code sqrt(Σ1)·Σ2·sqrt(Σ1)} (similar to Σ1·Σ2), with {@code sqrt(Σ1)} from a
- * symmetric eigen-decomposition whose negative round-off eigenvalues are clamped to 0. This equals the real part of
+ * symmetric eigen-decomposition; eigenvalues below the round-off floor {@code d·ε·max|λ|} (including negative
+ * ones) are treated as 0. This equals the real part of
  * scipy's {@code sqrtm} trace for PSD inputs and needs no regularising offset even for singular covariances
  * (N &lt; feature dimension). The features themselves (InceptionV3 pool3, 2048-d) are produced elsewhere.
  */
@@ -115,25 +116,27 @@ public final class Fid {
         double[][] s2 = symmetrised(sigma2);
         double[][] root1 = sqrtPsd(s1);
         double[][] m = multiply(multiply(root1, s2), root1);
-        SymmetricEigen eig = SymmetricEigen.of(symmetrised(m), false);
+        double[] lambdas = SymmetricEigen.of(symmetrised(m), false).values();
+        double tol = noiseFloor(lambdas);
         double tr = 0;
-        for (double lambda : eig.values()) {
-            if (lambda > 0) {
+        for (double lambda : lambdas) {
+            if (lambda > tol) {
                 tr += Math.sqrt(lambda);
             }
         }
         return tr;
     }
 
-    /** Principal square root of a symmetric PSD matrix (negative round-off eigenvalues clamped to 0). */
+    /** Principal square root of a symmetric PSD matrix (round-off-level and negative eigenvalues treated as 0). */
     static double[][] sqrtPsd(double[][] s) {
         int d = s.length;
         SymmetricEigen eig = SymmetricEigen.of(s, true);
         double[] lambda = eig.values();
         double[][] v = eig.rowsNoCopy(); // v[k] = k-th eigenvector
+        double tol = noiseFloor(lambda);
         double[] root = new double[d];
         for (int k = 0; k < d; k++) {
-            root[k] = lambda[k] > 0 ? Math.sqrt(lambda[k]) : 0.0;
+            root[k] = lambda[k] > tol ? Math.sqrt(lambda[k]) : 0.0;
         }
         // R = Σ_k root_k v_k v_kᵀ
         double[][] r = new double[d][d];
@@ -151,6 +154,18 @@ public final class Fid {
             }
         });
         return symmetrised(r);
+    }
+
+    /**
+     * Eigenvalues at or below {@code d · ε · max|λ|} are round-off of zero eigenvalues (singular covariances when
+     * N &lt; d); taking their square roots would add spurious positive terms to the trace.
+     */
+    private static double noiseFloor(double[] lambdas) {
+        double max = 0;
+        for (double l : lambdas) {
+            max = Math.max(max, Math.abs(l));
+        }
+        return lambdas.length * Math.ulp(1.0) * max;
     }
 
     static double[][] multiply(double[][] a, double[][] b) {

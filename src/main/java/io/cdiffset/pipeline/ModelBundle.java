@@ -31,6 +31,8 @@ import java.util.Map;
 public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor context, NoiseSchedule schedule, Path source) {
     public static final String PROMPT = "electro-optical image";
     public static final String PROMPT_EMBEDDING = "prompt_embedding.safetensors";
+    /** SD 2.1 CLIP ids of the prompt, unpadded (SD21_SPEC §4.5). */
+    public static final int[] PROMPT_IDS = {49406, 23244, 268, 16822, 2867, 49407};
 
     public static ModelBundle load(Path folder, Path unetFile) {
         if (!Files.isDirectory(folder)) {

@@ -125,6 +125,14 @@ public final class Rasters {
                 compression == null ? TiffCompression.NONE : compression)));
     }
 
+    /**
+     * Colour-maps a single-band float map (e.g. a confidence map, length width*height) to a 3-band U8 raster with
+     * the viridis palette, min-max normalised over the finite values (NaN/Inf → black). See {@link ColorMaps}.
+     */
+    public static Raster colorMap(float[] values, int width, int height) {
+        return ColorMaps.colorize(values, width, height);
+    }
+
     // ------------------------------------------------------------------ internals
 
     @FunctionalInterface

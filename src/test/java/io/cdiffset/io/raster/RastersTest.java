@@ -110,6 +110,30 @@ class RastersTest {
         assertArrayEquals(r.window(2, 1, 3, 2).data(), Rasters.readWindow(p, 2, 1, 3, 2).data());
     }
 
+    @Test
+    void jpegGreyAndRgb() throws IOException {
+        BufferedImage rgb = new BufferedImage(16, 8, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < 8; y++) {
+            for (int x = 0; x < 16; x++) {
+                rgb.setRGB(x, y, 0xC86432); // flat colour survives JPEG almost exactly
+            }
+        }
+        Path p = dir.resolve("c.jpg");
+        ImageIO.write(rgb, "jpg", p.toFile());
+        Raster r = Rasters.read(p);
+        assertEquals(3, r.bands());
+        assertEquals(SampleType.U8, r.sampleType());
+        assertEquals(0xC8, r.get(0, 3, 3), 3);
+        assertEquals(0x64, r.get(1, 3, 3), 3);
+        assertEquals(0x32, r.get(2, 3, 3), 3);
+        assertEquals(3, Rasters.readHeader(p).bands());
+        BufferedImage g = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
+        Path q = dir.resolve("g.jpeg");
+        ImageIO.write(g, "jpg", q.toFile());
+        assertEquals(1, Rasters.read(q).bands());
+        assertEquals(1, Rasters.readHeader(q).bands());
+    }
+
     // ------------------------------------------------------------------ GeoTIFF round trips
 
     private static final double[] GT = {500000.0, 10.0, 0.0, 4600000.0, 0.0, -10.0};
@@ -580,7 +604,7 @@ class RastersTest {
     void rasterValidatesAndColorMap() {
         assertThrows(IllegalArgumentException.class, () -> new Raster(2, 2, 1, new float[3], SampleType.U8));
         assertThrows(IllegalArgumentException.class, () -> new Raster(0, 2, 1, new float[0], SampleType.U8));
-        Raster c = ColorMaps.colorize(new float[]{0f, 0.5f, 1f, Float.NaN}, 2, 2);
+        Raster c = Rasters.colorMap(new float[]{0f, 0.5f, 1f, Float.NaN}, 2, 2);
         assertEquals(3, c.bands());
         assertEquals(SampleType.U8, c.sampleType());
         assertArrayEquals(new float[]{0x44, 0x01, 0x54}, new float[]{c.get(0, 0, 0), c.get(1, 0, 0), c.get(2, 0, 0)});

@@ -1,0 +1,27 @@
+package io.cdiffset.engine;
+
+import org.bytedeco.pytorch.global.torch;
+
+/** fp32, or bf16 autocast on the CPU (matrix products and convolutions in bf16, norms and softmax kept in fp32). */
+public enum Precision {
+    FP32, BF16;
+
+    public static Precision parse(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp32", "float32" -> FP32;
+            case "bf16", "bfloat16" -> BF16;
+            default -> throw new IllegalArgumentException("precision must be fp32 or bf16, got " + s);
+        };
+    }
+
+    /** Enables autocast for the duration of the returned scope (no-op for fp32). */
+    public AutoCloseable scope() {
+        if (this == FP32) return () -> {};
+        boolean prev = torch.is_autocast_enabled(torch.DeviceType.CPU);
+        torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+        torch.set_autocast_enabled(torch.DeviceType.CPU, true);
+        return () -> {
+            torch.set_autocast_enabled(torch.DeviceType.CPU, prev);
+        };
+    }
+}

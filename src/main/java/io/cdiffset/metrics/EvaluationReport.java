@@ -1,0 +1,449 @@
+package io.cdiffset.metrics;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Accumulates per-image scores and dataset-level values of a C-DiffSET evaluation and writes them as Markdown, CSV
+ * and a self-contained HTML gallery. Every score exists in two conventions: the standard one
+ * ({@link Denorm#standard}, report this) and the C-DiffSET authors' evaluation quirk ({@link Denorm#authorsQuirk},
+ * a labelled extra for comparison with the paper's tables; columns suffixed {@code _authors_quirk}).
+ *
+ * <p>Values that were not computed are never written as 0: per-image LPIPS is nullable, and LPIPS / FID carry a
+ * "skipped: reason" text instead of a number when skipped. All writes are atomic ({@link AtomicFiles}).
+ * Thread-safe for concurrent {@code add*} calls.
+ */
+public final class EvaluationReport {
+
+    /** CSV column names, in order. */
+    public static final List<String> CSV_COLUMNS = List.of("id", "psnr", "ssim", "scc", "lpips",
+            "psnr_authors_quirk", "ssim_authors_quirk", "scc_authors_quirk", "lpips_authors_quirk");
+
+    /** One convention's scores for one image; {@code lpips} null when not computed. */
+    public record Scores(double psnr, double ssim, double scc, Double lpips) {
+        /** PSNR (data range 1), SSIM and SCC of one CHW pair in [0, 1]; LPIPS left null. */
+        public static Scores compute(float[] pred, float[] target, int c, int h, int w) {
+            return new Scores(Psnr.of(pred, target), Ssim.of(pred, target, c, h, w), Scc.of(pred, target, c, h, w), null);
+        }
+
+        public Scores withLpips(Double value) {
+            return new Scores(psnr, ssim, scc, value);
+        }
+    }
+
+    /**
+     * Relative paths (from the HTML file's folder) of the PNGs shown for one row; {@code confidence} may be null.
+     */
+    public record ImagePaths(String sar, String prediction, String target, String confidence) {
+    }
+
+    /** One image's row. {@code authorsQuirk} and {@code images} may be null. */
+    public record Row(String id, Scores standard, Scores authorsQuirk, ImagePaths images) {
+        public Row {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(standard, "standard");
+        }
+    }
+
+    /** A dataset-level value or the reason it was skipped. */
+    public record DatasetValue(Double value, String skippedReason) {
+        public static DatasetValue of(double v) {
+            return new DatasetValue(v, null);
+        }
+
+        public static DatasetValue skipped(String reason) {
+            return new DatasetValue(null, reason == null || reason.isBlank() ? "not computed" : reason);
+        }
+
+        public boolean isSkipped() {
+            return value == null;
+        }
+
+        /** The number, or {@code "skipped: reason"}. */
+        public String display(int decimals) {
+            return value == null ? "skipped: " + skippedReason : fmt(value, decimals);
+        }
+    }
+
+    private final String title;
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+    private final List<Row> rows = new ArrayList<>();
+    private DatasetValue fid = DatasetValue.skipped("not computed");
+    private DatasetValue fidAuthorsQuirk = DatasetValue.skipped("not computed");
+    private String lpipsSkippedReason;
+
+    public EvaluationReport(String title) {
+        this.title = title == null || title.isBlank() ? "C-DiffSET evaluation" : title;
+    }
+
+    /** Free-form key/value shown in the report header (checkpoint, dataset, steps, ...). */
+    public synchronized EvaluationReport putMetadata(String key, String value) {
+        metadata.put(Objects.requireNonNull(key), String.valueOf(value));
+        return this;
+    }
+
+    public synchronized EvaluationReport addRow(Row row) {
+        rows.add(Objects.requireNonNull(row));
+        return this;
+    }
+
+    public EvaluationReport addRow(String id, Scores standard, Scores authorsQuirk, ImagePaths images) {
+        return addRow(new Row(id, standard, authorsQuirk, images));
+    }
+
+    public synchronized EvaluationReport setFid(double value) {
+        fid = DatasetValue.of(value);
+        return this;
+    }
+
+    public synchronized EvaluationReport setFidAuthorsQuirk(double value) {
+        fidAuthorsQuirk = DatasetValue.of(value);
+        return this;
+    }
+
+    /** Marks FID (both conventions, unless already set) as skipped with a reason. */
+    public synchronized EvaluationReport skipFid(String reason) {
+        if (fid.isSkipped()) {
+            fid = DatasetValue.skipped(reason);
+        }
+        if (fidAuthorsQuirk.isSkipped()) {
+            fidAuthorsQuirk = DatasetValue.skipped(reason);
+        }
+        return this;
+    }
+
+    /** Marks LPIPS as skipped (e.g. "VGG backbone weights not found at ..."); never reported as 0. */
+    public synchronized EvaluationReport skipLpips(String reason) {
+        lpipsSkippedReason = reason == null || reason.isBlank() ? "not computed" : reason;
+        return this;
+    }
+
+    public synchronized List<Row> rows() {
+        return List.copyOf(rows);
+    }
+
+    public synchronized DatasetValue fid() {
+        return fid;
+    }
+
+    public synchronized DatasetValue fidAuthorsQuirk() {
+        return fidAuthorsQuirk;
+    }
+
+    /** Mean PSNR over images (C-DiffSET averages per-image scores), standard convention. */
+    public DatasetValue meanPsnr() {
+        return mean("psnr", false);
+    }
+
+    public DatasetValue meanSsim() {
+        return mean("ssim", false);
+    }
+
+    public DatasetValue meanScc() {
+        return mean("scc", false);
+    }
+
+    public DatasetValue meanLpips() {
+        return mean("lpips", false);
+    }
+
+    /**
+     * Mean of a per-image column ({@code psnr}, {@code ssim}, {@code scc}, {@code lpips}) in the standard or the
+     * authors'-quirk convention; skipped (never 0) when no image has that value.
+     */
+    public synchronized DatasetValue mean(String metric, boolean authorsQuirk) {
+        double sum = 0;
+        int n = 0;
+        for (Row r : rows) {
+            Scores s = authorsQuirk ? r.authorsQuirk() : r.standard();
+            Double v = s == null ? null : value(s, metric);
+            if (v != null) {
+                sum += v;
+                n++;
+            }
+        }
+        if (n > 0) {
+            return DatasetValue.of(sum / n);
+        }
+        if (metric.equals("lpips") && lpipsSkippedReason != null) {
+            return DatasetValue.skipped(lpipsSkippedReason);
+        }
+        if (rows.isEmpty()) {
+            return DatasetValue.skipped("no images");
+        }
+        return DatasetValue.skipped(authorsQuirk ? "authors' quirk convention not computed" : "not computed");
+    }
+
+    private static Double value(Scores s, String metric) {
+        return switch (metric) {
+            case "psnr" -> s.psnr();
+            case "ssim" -> s.ssim();
+            case "scc" -> s.scc();
+            case "lpips" -> s.lpips();
+            default -> throw new IllegalArgumentException("unknown metric " + metric);
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // rendering
+
+    /** Summary rows: label, standard, authors' quirk. */
+    private synchronized List<String[]> summaryRows() {
+        List<String[]> out = new ArrayList<>();
+        out.add(new String[] {"PSNR (dB, mean over images)", mean("psnr", false).display(4), mean("psnr", true).display(4)});
+        out.add(new String[] {"SSIM (mean over images)", mean("ssim", false).display(5), mean("ssim", true).display(5)});
+        out.add(new String[] {"SCC (mean over images)", mean("scc", false).display(5), mean("scc", true).display(5)});
+        out.add(new String[] {"LPIPS (VGG, mean over images)", mean("lpips", false).display(5), mean("lpips", true).display(5)});
+        out.add(new String[] {"FID", fid.display(4), fidAuthorsQuirk.display(4)});
+        out.add(new String[] {"images", Integer.toString(rows.size()), Integer.toString(rows.size())});
+        return out;
+    }
+
+    /** The Markdown report (summary table + per-image table). */
+    public synchronized String toMarkdown() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# ").append(mdEscape(title)).append("\n\n");
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            sb.append("- **").append(mdEscape(e.getKey())).append("**: ").append(mdEscape(e.getValue())).append('\n');
+        }
+        if (!metadata.isEmpty()) {
+            sb.append('\n');
+        }
+        sb.append("| metric | standard: clamp(x·0.5+0.5) | authors' quirk: clamp(x+0.5) |\n");
+        sb.append("| --- | ---: | ---: |\n");
+        for (String[] r : summaryRows()) {
+            sb.append("| ").append(mdEscape(r[0])).append(" | ").append(mdEscape(r[1])).append(" | ")
+                    .append(mdEscape(r[2])).append(" |\n");
+        }
+        sb.append("\nThe standard convention is the correct inverse of the [-1, 1] normalisation and is the one to report. ")
+                .append("The authors' quirk column reproduces the C-DiffSET evaluation code (prediction and target both ")
+                .append("mapped with clamp(x + 0.5, 0, 1)) and is given only for comparison with the paper's tables.\n\n");
+        sb.append("## Per image\n\n| ");
+        sb.append(String.join(" | ", CSV_COLUMNS)).append(" |\n|");
+        for (int i = 0; i < CSV_COLUMNS.size(); i++) {
+            sb.append(i == 0 ? " --- |" : " ---: |");
+        }
+        sb.append('\n');
+        for (Row r : rows) {
+            List<String> cells = rowCells(r, true);
+            sb.append("| ");
+            for (int i = 0; i < cells.size(); i++) {
+                sb.append(i > 0 ? " | " : "").append(mdEscape(cells.get(i)));
+            }
+            sb.append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    /** Per-image CSV: header {@link #CSV_COLUMNS}, one line per image; missing values are empty cells. */
+    public synchronized String toCsv() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.join(",", CSV_COLUMNS)).append('\n');
+        for (Row r : rows) {
+            List<String> cells = rowCells(r, false);
+            for (int i = 0; i < cells.size(); i++) {
+                sb.append(i > 0 ? "," : "").append(csvEscape(cells.get(i)));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Summary CSV: {@code metric,standard,authors_quirk}; skipped values as {@code skipped: reason}. */
+    public synchronized String toSummaryCsv() {
+        StringBuilder sb = new StringBuilder("metric,standard,authors_quirk\n");
+        String[] keys = {"psnr_mean", "ssim_mean", "scc_mean", "lpips_mean", "fid", "images"};
+        List<String[]> summary = summaryRows();
+        for (int i = 0; i < keys.length; i++) {
+            sb.append(keys[i]).append(',').append(csvEscape(summary.get(i)[1])).append(',')
+                    .append(csvEscape(summary.get(i)[2])).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A self-contained HTML page (inline CSS, no scripts or external resources besides the listed PNGs): summary
+     * table and one grid row per image: SAR | prediction | target | confidence, with the image's scores.
+     */
+    public synchronized String toHtml() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
+                .append(html(title)).append("</title>\n<style>\n")
+                .append("body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n")
+                .append("table.summary{border-collapse:collapse;margin-bottom:1.5em}\n")
+                .append("table.summary td,table.summary th{border:1px solid #ccc;padding:4px 10px;text-align:right}\n")
+                .append("table.summary td:first-child,table.summary th:first-child{text-align:left}\n")
+                .append(".grid{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:6px;max-width:1400px}\n")
+                .append(".head{font-weight:600;text-align:center;position:sticky;top:0;background:#fff;padding:4px}\n")
+                .append(".rowtitle{grid-column:1/-1;margin-top:1em;font-size:.9em;border-top:1px solid #ddd;padding-top:6px}\n")
+                .append(".cell img{width:100%;height:auto;image-rendering:pixelated;display:block}\n")
+                .append(".missing{display:flex;align-items:center;justify-content:center;background:#f3f3f3;color:#888;min-height:80px}\n")
+                .append(".note{color:#555;font-size:.9em;max-width:60em}\n")
+                .append("</style>\n</head>\n<body>\n<h1>").append(html(title)).append("</h1>\n");
+        if (!metadata.isEmpty()) {
+            sb.append("<ul>\n");
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                sb.append("<li><b>").append(html(e.getKey())).append("</b>: ").append(html(e.getValue())).append("</li>\n");
+            }
+            sb.append("</ul>\n");
+        }
+        sb.append("<table class=\"summary\">\n<tr><th>metric</th><th>standard: clamp(x&middot;0.5+0.5)</th>")
+                .append("<th>authors' quirk: clamp(x+0.5)</th></tr>\n");
+        for (String[] r : summaryRows()) {
+            sb.append("<tr><td>").append(html(r[0])).append("</td><td>").append(html(r[1])).append("</td><td>")
+                    .append(html(r[2])).append("</td></tr>\n");
+        }
+        sb.append("</table>\n<p class=\"note\">Report the standard convention. The authors' quirk column reproduces ")
+                .append("the C-DiffSET evaluation code and is shown only for comparison with the paper's tables.</p>\n");
+        sb.append("<div class=\"grid\">\n");
+        for (String h : new String[] {"SAR", "prediction", "target", "confidence"}) {
+            sb.append("<div class=\"head\">").append(h).append("</div>\n");
+        }
+        for (Row r : rows) {
+            Scores s = r.standard();
+            sb.append("<div class=\"rowtitle\"><b>").append(html(r.id())).append("</b> &mdash; PSNR ")
+                    .append(fmt(s.psnr(), 3)).append(" dB, SSIM ").append(fmt(s.ssim(), 4)).append(", SCC ")
+                    .append(fmt(s.scc(), 4)).append(", LPIPS ").append(html(lpipsText(s.lpips())));
+            if (r.authorsQuirk() != null) {
+                Scores q = r.authorsQuirk();
+                sb.append(" <span style=\"color:#777\">(authors' quirk: PSNR ").append(fmt(q.psnr(), 3))
+                        .append(" dB, SSIM ").append(fmt(q.ssim(), 4)).append(", SCC ").append(fmt(q.scc(), 4))
+                        .append(")</span>");
+            }
+            sb.append("</div>\n");
+            ImagePaths p = r.images();
+            String[] srcs = p == null ? new String[4] : new String[] {p.sar(), p.prediction(), p.target(), p.confidence()};
+            String[] labels = {"SAR", "prediction", "target", "confidence"};
+            for (int i = 0; i < 4; i++) {
+                if (srcs[i] == null || srcs[i].isBlank()) {
+                    sb.append("<div class=\"cell missing\">no ").append(labels[i]).append("</div>\n");
+                } else {
+                    sb.append("<div class=\"cell\"><img loading=\"lazy\" src=\"").append(html(urlPath(srcs[i])))
+                            .append("\" alt=\"").append(html(r.id() + " " + labels[i])).append("\"></div>\n");
+                }
+            }
+        }
+        sb.append("</div>\n</body>\n</html>\n");
+        return sb.toString();
+    }
+
+    private String lpipsText(Double v) {
+        if (v != null) {
+            return fmt(v, 4);
+        }
+        return lpipsSkippedReason != null ? "skipped" : "n/a";
+    }
+
+    public void writeMarkdown(Path file) throws IOException {
+        AtomicFiles.writeString(file, toMarkdown());
+    }
+
+    public void writeCsv(Path file) throws IOException {
+        AtomicFiles.writeString(file, toCsv());
+    }
+
+    public void writeSummaryCsv(Path file) throws IOException {
+        AtomicFiles.writeString(file, toSummaryCsv());
+    }
+
+    /** Writes the HTML page; image paths are used as given, relative to the page's folder. */
+    public void writeHtml(Path file) throws IOException {
+        AtomicFiles.writeString(file, toHtml());
+    }
+
+    /** Writes {@code report.md}, {@code per_image.csv}, {@code summary.csv} and {@code index.html} into a folder. */
+    public void writeAll(Path folder) throws IOException {
+        writeMarkdown(folder.resolve("report.md"));
+        writeCsv(folder.resolve("per_image.csv"));
+        writeSummaryCsv(folder.resolve("summary.csv"));
+        writeHtml(folder.resolve("index.html"));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // helpers
+
+    private List<String> rowCells(Row r, boolean human) {
+        List<String> cells = new ArrayList<>(CSV_COLUMNS.size());
+        cells.add(r.id());
+        addScores(cells, r.standard(), human);
+        addScores(cells, r.authorsQuirk(), human);
+        return cells;
+    }
+
+    private void addScores(List<String> cells, Scores s, boolean human) {
+        if (s == null) {
+            for (int i = 0; i < 4; i++) {
+                cells.add(human ? "n/a" : "");
+            }
+            return;
+        }
+        cells.add(fmt(s.psnr(), human ? 4 : 8));
+        cells.add(fmt(s.ssim(), human ? 5 : 8));
+        cells.add(fmt(s.scc(), human ? 5 : 8));
+        cells.add(s.lpips() == null ? (human ? (lpipsSkippedReason != null ? "skipped" : "n/a") : "")
+                : fmt(s.lpips(), human ? 5 : 8));
+    }
+
+    static String fmt(double v, int decimals) {
+        if (Double.isNaN(v)) {
+            return "nan";
+        }
+        if (Double.isInfinite(v)) {
+            return v > 0 ? "inf" : "-inf";
+        }
+        return String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    private static String csvEscape(String s) {
+        if (s == null) {
+            return "";
+        }
+        if (s.indexOf(',') >= 0 || s.indexOf('"') >= 0 || s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0) {
+            return '"' + s.replace("\"", "\"\"") + '"';
+        }
+        return s;
+    }
+
+    private static String mdEscape(String s) {
+        return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ");
+    }
+
+    private static String html(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '&' -> sb.append("&amp;");
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&#39;");
+                default -> sb.append(ch);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Percent-encodes a relative path for use in {@code src} (keeps '/', unreserved characters). */
+    static String urlPath(String path) {
+        String p = path.replace('\\', '/');
+        StringBuilder sb = new StringBuilder();
+        for (byte b : p.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xFF;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(String.format(Locale.ROOT, "%02X", c));
+            }
+        }
+        return sb.toString();
+    }
+}

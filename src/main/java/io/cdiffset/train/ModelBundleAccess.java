@@ -1,0 +1,38 @@
+package io.cdiffset.train;
+
+import io.cdiffset.io.SafeTensors;
+import io.cdiffset.model.ConfigJson;
+import io.cdiffset.model.WeightKeys;
+import io.cdiffset.model.unet.UNet2DConditionModel;
+import io.cdiffset.model.unet.UNetConfig;
+import io.cdiffset.model.vae.AutoencoderKL;
+import io.cdiffset.model.vae.VaeConfig;
+import io.cdiffset.pipeline.ModelBundle;
+
+import java.nio.file.Path;
+
+/** Loading pretrained components for training (any channel layout, trainable). */
+final class ModelBundleAccess {
+    private ModelBundleAccess() {}
+
+    static AutoencoderKL vae(Path dir) {
+        AutoencoderKL vae = new AutoencoderKL(VaeConfig.from(ConfigJson.read(dir.resolve("config.json"))));
+        Path w = ModelBundle.weightsFile(dir, "diffusion_pytorch_model");
+        vae.load(WeightKeys.vaeFromAny(SafeTensors.read(w)), w.toString());
+        return vae;
+    }
+
+    static UNet2DConditionModel baseUnet(Path dir) {
+        Path w = ModelBundle.weightsFile(dir, "diffusion_pytorch_model");
+        UNetConfig cfg = UNetConfig.from(ConfigJson.read(dir.resolve("config.json")));
+        int in, out;
+        try (SafeTensors st = SafeTensors.open(w)) {
+            var e = WeightKeys.unetEntries(st.entries());
+            in = (int) e.get("conv_in.weight").shape()[1];
+            out = (int) e.get("conv_out.weight").shape()[0];
+        }
+        UNet2DConditionModel unet = new UNet2DConditionModel(cfg.withChannels(in, out));
+        unet.load(WeightKeys.unetFromAny(SafeTensors.read(w)), w.toString());
+        return unet;
+    }
+}

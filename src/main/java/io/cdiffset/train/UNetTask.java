@@ -1,0 +1,285 @@
+package io.cdiffset.train;
+
+import io.cdiffset.diffusion.CDiffLoss;
+import io.cdiffset.diffusion.NoiseSchedule;
+import io.cdiffset.engine.Progress;
+import io.cdiffset.engine.Tensors;
+import io.cdiffset.io.Pictures;
+import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.raster.ColorMaps;
+import io.cdiffset.io.raster.Raster;
+import io.cdiffset.metrics.Psnr;
+import io.cdiffset.model.unet.CDiffSetSurgery;
+import io.cdiffset.model.unet.UNet2DConditionModel;
+import io.cdiffset.model.unet.UNetConfig;
+import io.cdiffset.model.vae.AutoencoderKL;
+import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.translate.Translator;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** Trains the C-DiffSET UNet (stage 2: C-Diff loss, 8-in/5-out; or stage 1: ε-MSE, 8-in/4-out) with a frozen VAE. */
+public final class UNetTask implements Trainer.Task {
+    private final TrainConfig cfg;
+    private final UNet2DConditionModel unet;
+    private final AutoencoderKL vae;
+    private final Path vaeSource;
+    private final Tensor context;
+    private final NoiseSchedule sched = NoiseSchedule.sd21();
+    private final PairImages train;
+    private final boolean cdiff;
+    private final int crop;
+    private final int batch;
+    private final Map<String, String> provenance = new LinkedHashMap<>();
+    private List<float[][]> latentCache; // per train image: {sar latent, eo latent}
+    private Tensor valSar, valEo, valZs, valZe;
+
+    public UNetTask(TrainConfig cfg, UNet2DConditionModel unet, AutoencoderKL vae, Path vaeSource, Tensor context,
+                    PairImages train, PairImages val) {
+        this.cfg = cfg;
+        this.unet = unet;
+        this.vae = vae;
+        this.vaeSource = vaeSource;
+        this.context = context;
+        this.train = train;
+        this.cdiff = cfg.str("train.stage").equals("cdiff");
+        this.crop = cfg.i("data.crop");
+        this.batch = cfg.i("train.batch");
+        if (crop % 8 != 0) throw new IllegalArgumentException("data.crop must be a multiple of 8, got " + crop);
+        vae.requiresGrad(false);
+        int n = Math.min(cfg.i("log.val_count"), val.gridIds(crop).size());
+        if (n == 0) throw new IllegalArgumentException("the validation split has no " + crop + "x" + crop + " crops");
+        PairImages.Crops vc = val.gridCrops(crop, 0, n);
+        valSar = Tensors.fromFloats(vc.sar(), n, 3, crop, crop);
+        valEo = Tensors.fromFloats(vc.eo(), n, 3, crop, crop);
+        try (NoGradGuard g = new NoGradGuard()) {
+            valZs = encode(valSar);
+            valZe = encode(valEo);
+        }
+        provenance.put("trained_with", "cdiffset train (" + cfg.source() + ")");
+    }
+
+    /** Builds everything from the settings: data, frozen VAE, context, UNet (pretrained + surgery, or from scratch). */
+    public static UNetTask create(TrainConfig cfg, Path dataOverride, Progress progress) {
+        String dataDir = dataOverride != null ? dataOverride.toString() : cfg.str("data.dir");
+        if (dataDir == null || dataDir.isBlank()) throw new IllegalArgumentException("no training data: pass --data DIR or set data.dir");
+        PairImages[] split = PairImages.load(Path.of(dataDir), cfg.str("data.layout"), cfg.str("data.split"),
+                cfg.d("data.train_fraction"), cfg.l("train.seed"), cfg.i("data.crop"), progress);
+        boolean cdiff = cfg.str("train.stage").equals("cdiff");
+        String base = cfg.str("model.base");
+        UNet2DConditionModel unet;
+        AutoencoderKL vae;
+        Path vaeDir;
+        Tensor ctx;
+        if (base != null && !base.isBlank()) {
+            Path b = Path.of(base);
+            vaeDir = b.resolve("vae");
+            vae = ModelBundleAccess.vae(vaeDir);
+            ctx = ModelBundle.loadContext(b);
+            unet = ModelBundleAccess.baseUnet(b.resolve("unet"));
+            UNetConfig c = unet.config();
+            if (c.inChannels() == 4) CDiffSetSurgery.expandConvIn(unet);
+            String s1 = cfg.str("model.stage1_unet");
+            if (s1 != null && !s1.isBlank()) {
+                if (unet.config().outChannels() != 4) throw new IllegalArgumentException("model.stage1_unet needs an 8-in/4-out starting point");
+                unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(Path.of(s1))), s1);
+            }
+            if (cdiff && unet.config().outChannels() == 4) CDiffSetSurgery.expandConvOut(unet);
+        } else {
+            String v = cfg.str("model.vae");
+            if (v == null || v.isBlank()) throw new IllegalArgumentException("set model.base (an SD 2.1-base folder) or model.vae (a VAE from 'cdiffset train-vae')");
+            vaeDir = resolveVaeDir(Path.of(v));
+            vae = ModelBundleAccess.vae(vaeDir);
+            torch.manual_seed(cfg.l("train.seed"));
+            unet = new UNet2DConditionModel(ModelFactory.unetConfig(cfg, 8, cdiff ? 5 : 4));
+            if (cdiff) zeroVarianceHead(unet);
+            ctx = ModelFactory.demoContext(cfg.i("model.cross_attention_dim"), cfg.l("train.seed"));
+        }
+        UNetTask t = new UNetTask(cfg, unet, vae, vaeDir, ctx, split[0], split[1]);
+        t.provenance.put("prompt_embedding", base != null && !base.isBlank() ? "text encoder of " + base
+                : "small random CLIPTextModel (hidden " + cfg.i("model.cross_attention_dim") + ", 2 layers, seed " + cfg.l("train.seed")
+                + ") on the SD 2.1 ids of 'electro-optical image' " + java.util.Arrays.toString(ModelBundle.PROMPT_IDS));
+        if (cfg.b("data.cache_latents")) t.cacheLatents(progress);
+        return t;
+    }
+
+    static Path resolveVaeDir(Path p) {
+        if (Files.exists(p.resolve("config.json"))) return p;
+        if (Files.exists(p.resolve("vae/config.json"))) return p.resolve("vae");
+        if (Files.exists(p.resolve("best/vae/config.json"))) return p.resolve("best/vae");
+        if (Files.exists(p.resolve("final/vae/config.json"))) return p.resolve("final/vae");
+        throw new IllegalArgumentException(p + ": no VAE here (expected config.json, vae/, best/vae/ or final/vae/)");
+    }
+
+    /** C-DiffSET's zero-initialised variance channel (so σ² = 1 at the start). */
+    static void zeroVarianceHead(UNet2DConditionModel unet) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            unet.convOut().weight().narrow(0, 4, 1).zero_();
+            unet.convOut().bias().narrow(0, 4, 1).zero_();
+        }
+    }
+
+    void cacheLatents(Progress progress) {
+        latentCache = new ArrayList<>();
+        int k = 0;
+        for (PairImages.Image im : train.images()) {
+            try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope(); NoGradGuard g = new NoGradGuard()) {
+                Tensor zs = encode(Tensors.fromFloats(im.sar(), 1, 3, im.height(), im.width()));
+                Tensor ze = encode(Tensors.fromFloats(im.eo(), 1, 3, im.height(), im.width()));
+                latentCache.add(new float[][]{Tensors.toFloats(zs), Tensors.toFloats(ze)});
+            }
+            progress.update(++k, train.size(), "caching latents");
+        }
+        provenance.put("latent_cache", "whole-image latents, random latent crops with joint flips/rot90");
+    }
+
+    private Tensor encode(Tensor images) {
+        return vae.encodeLatent(images);
+    }
+
+    @Override
+    public String kind() {
+        return "unet";
+    }
+
+    @Override
+    public Map<String, Tensor> trainable() {
+        return unet.namedParameters();
+    }
+
+    public UNet2DConditionModel unet() {
+        return unet;
+    }
+
+    @Override
+    public double microStep(long step, int micro, SplittableRandom rng, Generator gen, double scale) {
+        Tensor zs, ze;
+        if (latentCache != null) {
+            int ls = crop / 8;
+            float[] s = new float[batch * 4 * ls * ls], e = new float[batch * 4 * ls * ls];
+            for (int b = 0; b < batch; b++) {
+                int i = rng.nextInt(latentCache.size());
+                PairImages.Image im = train.images().get(i);
+                int lh = im.height() / 8, lw = im.width() / 8;
+                int y0 = rng.nextInt(lh - ls + 1), x0 = rng.nextInt(lw - ls + 1);
+                boolean hf = rng.nextBoolean(), vf = rng.nextBoolean(), rot = rng.nextBoolean();
+                PairImages.cropInto(latentCache.get(i)[0], 4, lh, lw, y0, x0, ls, hf, vf, rot, s, b * 4 * ls * ls);
+                PairImages.cropInto(latentCache.get(i)[1], 4, lh, lw, y0, x0, ls, hf, vf, rot, e, b * 4 * ls * ls);
+            }
+            zs = Tensors.fromFloats(s, batch, 4, ls, ls);
+            ze = Tensors.fromFloats(e, batch, 4, ls, ls);
+        } else {
+            PairImages.Crops c = train.sample(rng, batch, crop);
+            try (NoGradGuard g = new NoGradGuard()) {
+                zs = encode(Tensors.fromFloats(c.sar(), batch, 3, crop, crop));
+                ze = encode(Tensors.fromFloats(c.eo(), batch, 3, crop, crop));
+            }
+        }
+        Tensor t = torch.randint(sched.trainSteps(), new long[]{batch}, new GeneratorOptional(gen), Tensors.options(ScalarType.Long));
+        Tensor noise = torch.randn(Tensors.shape(ze), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+        Tensor loss = loss(zs, ze, t, noise);
+        loss.mul(new Scalar(scale)).backward();
+        return loss.item_double();
+    }
+
+    private Tensor loss(Tensor zs, Tensor ze, Tensor t, Tensor noise) {
+        Tensor noisy = sched.addNoise(ze, noise, t);
+        Tensor out = unet.forward(torch.cat(new TensorVector(zs, noisy), 1), t, context.expand(zs.size(0), -1, -1)).to(ScalarType.Float);
+        return cdiff ? CDiffLoss.loss(noise, out.narrow(1, 0, 4), out.narrow(1, 4, 1), sched.sqrtAlphaProd(t))
+                : CDiffLoss.mse(noise, out.narrow(1, 0, 4));
+    }
+
+    @Override
+    public Map<String, Double> validate(long step, Path samplesDir, boolean grid) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        long n = valZs.size(0);
+        try (NoGradGuard g = new NoGradGuard()) {
+            Generator gen = torch.createCPUGenerator(12345);
+            long[] ts = new long[(int) n];
+            for (int i = 0; i < n; i++) ts[i] = (long) ((i + 0.5) * sched.trainSteps() / n);
+            Tensor t = Tensors.fromLongs(ts, n);
+            Tensor noise = torch.randn(Tensors.shape(valZe), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+            m.put("val_loss", loss(valZs, valZe, t, noise).item_double());
+            int steps = cfg.i("inference.steps");
+            Tensor init = torch.randn(Tensors.shape(valZe), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+            Translator.Result r = Translator.sampleLatents(unet, sched, valZs, context, init, steps, null);
+            Tensor pred = Translator.toUnitRange(vae.decodeLatent(r.latent()));
+            Tensor target = Translator.toUnitRange(valEo);
+            List<float[]> ps = new ArrayList<>(), tg = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ps.add(Tensors.toFloats(pred.select(0, i)));
+                tg.add(Tensors.toFloats(target.select(0, i)));
+            }
+            m.put("val_psnr", Psnr.meanOfImages(ps, tg));
+            if (grid) writeGrid(step, samplesDir, pred, r.rawVarianceMid());
+        }
+        return m;
+    }
+
+    private void writeGrid(long step, Path dir, Tensor ddim, Tensor rawMid) {
+        int k = (int) Math.min(cfg.i("log.sample_count"), valZs.size(0));
+        long mid = sched.trainSteps() / 2;
+        Tensor t = Tensors.fromLongs(new long[]{mid}, 1).expand(k);
+        Tensor ze = valZe.narrow(0, 0, k), zs = valZs.narrow(0, 0, k);
+        Generator gen = torch.createCPUGenerator(777);
+        Tensor noise = torch.randn(Tensors.shape(ze), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+        Tensor xt = sched.addNoise(ze, noise, t);
+        Tensor out = unet.forward(torch.cat(new TensorVector(zs, xt), 1), t, context.expand(k, -1, -1));
+        float a = sched.alphaCumprod((int) mid);
+        Tensor x0 = xt.sub(out.narrow(1, 0, 4).mul(new Scalar(Math.sqrt(1 - a)))).div(new Scalar(Math.sqrt(a)));
+        Tensor oneStep = Translator.toUnitRange(vae.decodeLatent(x0));
+        List<List<Pictures.Cell>> rows = new ArrayList<>();
+        List<String> titles = new ArrayList<>(List.of("SAR", "EO at t=T/2 (1 step)", "EO (DDIM " + cfg.i("inference.steps") + ")", "target EO"));
+        if (cdiff) titles.add("confidence t=T/2");
+        int s = crop;
+        for (int i = 0; i < k; i++) {
+            List<Pictures.Cell> row = new ArrayList<>();
+            row.add(new Pictures.Cell(Tensors.toFloats(Translator.toUnitRange(valSar.select(0, i))), 3, s, s));
+            row.add(new Pictures.Cell(Tensors.toFloats(oneStep.select(0, i)), 3, s, s));
+            row.add(new Pictures.Cell(Tensors.toFloats(ddim.select(0, i)), 3, s, s));
+            row.add(new Pictures.Cell(Tensors.toFloats(Translator.toUnitRange(valEo.select(0, i))), 3, s, s));
+            if (cdiff) {
+                Tensor conf = CDiffLoss.confidence(out.narrow(1, 4, 1).select(0, i)).squeeze();
+                int h = (int) conf.size(0), w = (int) conf.size(1);
+                Raster rgb = ColorMaps.colorize(Tensors.toFloats(conf), w, h);
+                float[] f = new float[rgb.data().length];
+                for (int j = 0; j < f.length; j++) f[j] = rgb.data()[j] / 255f;
+                row.add(new Pictures.Cell(f, 3, h, w));
+            }
+            rows.add(row);
+        }
+        Pictures.grid(dir.resolve(String.format("step-%07d.png", step)), titles, rows, Math.max(128, Math.min(256, s)));
+    }
+
+    @Override
+    public String scoreKey() {
+        return "val_psnr";
+    }
+
+    @Override
+    public void exportModel(Path dir) throws IOException {
+        ModelBundle.save(dir, unet, null, context, ScalarType.Float, provenance);
+        Checkpoints.copyTree(vaeSource, dir.resolve("vae"));
+    }
+
+    @Override
+    public void restoreModel(Path dir) {
+        Path w = dir.resolve("unet/diffusion_pytorch_model.safetensors");
+        unet.load(SafeTensors.read(w), w.toString());
+    }
+}

@@ -1,0 +1,186 @@
+package io.cdiffset.train;
+
+import io.cdiffset.engine.Progress;
+import io.cdiffset.engine.Tensors;
+import io.cdiffset.io.AtomicFile;
+import io.cdiffset.io.Pictures;
+import io.cdiffset.io.SafeTensors;
+import io.cdiffset.metrics.Psnr;
+import io.cdiffset.model.vae.AutoencoderKL;
+import io.cdiffset.translate.Translator;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Trains an SD-structured AutoencoderKL (f = 8, 4 latent channels) on SAR and EO crops: L1 + SSIM term + small KL,
+ * so that a user can adapt the VAE to their sensor and every other code path stays unchanged.
+ */
+public final class VaeTask implements Trainer.Task {
+    private final TrainConfig cfg;
+    private final AutoencoderKL vae;
+    private final PairImages train;
+    private final int crop;
+    private final int batch;
+    private final Tensor valEo;
+    private final Tensor valSar;
+    private final Tensor window;
+
+    public VaeTask(TrainConfig cfg, AutoencoderKL vae, PairImages train, PairImages val) {
+        this.cfg = cfg;
+        this.vae = vae;
+        this.train = train;
+        this.crop = cfg.i("data.crop");
+        this.batch = cfg.i("train.batch");
+        int n = Math.min(cfg.i("log.val_count"), val.gridIds(crop).size());
+        if (n == 0) throw new IllegalArgumentException("the validation split has no " + crop + "x" + crop + " crops");
+        PairImages.Crops vc = val.gridCrops(crop, 0, n);
+        valEo = Tensors.fromFloats(vc.eo(), n, 3, crop, crop);
+        valSar = Tensors.fromFloats(vc.sar(), n, 3, crop, crop);
+        window = gaussianWindow(11, 1.5);
+    }
+
+    public static VaeTask create(TrainConfig cfg, Path dataOverride, Progress progress) {
+        String dataDir = dataOverride != null ? dataOverride.toString() : cfg.str("data.dir");
+        if (dataDir == null || dataDir.isBlank()) throw new IllegalArgumentException("no training data: pass --data DIR or set data.dir");
+        PairImages[] split = PairImages.load(Path.of(dataDir), cfg.str("data.layout"), cfg.str("data.split"),
+                cfg.d("data.train_fraction"), cfg.l("train.seed"), cfg.i("data.crop"), progress);
+        torch.manual_seed(cfg.l("train.seed"));
+        AutoencoderKL vae = new AutoencoderKL(ModelFactory.vaeConfig(cfg));
+        return new VaeTask(cfg, vae, split[0], split[1]);
+    }
+
+    public AutoencoderKL vae() {
+        return vae;
+    }
+
+    @Override
+    public String kind() {
+        return "vae";
+    }
+
+    @Override
+    public Map<String, Tensor> trainable() {
+        return vae.namedParameters();
+    }
+
+    @Override
+    public double microStep(long step, int micro, SplittableRandom rng, Generator gen, double scale) {
+        PairImages.Crops c = train.sample(rng, (batch + 1) / 2, crop);
+        int half = c.batch();
+        Tensor sar = Tensors.fromFloats(c.sar(), half, 3, crop, crop);
+        Tensor eo = Tensors.fromFloats(c.eo(), half, 3, crop, crop);
+        Tensor x = torch.cat(new TensorVector(eo, sar), 0).narrow(0, 0, batch);
+        Tensor loss = loss(x, gen);
+        loss.mul(new Scalar(scale)).backward();
+        return loss.item_double();
+    }
+
+    private Tensor loss(Tensor x, Generator gen) {
+        int l = vae.config().latentChannels();
+        Tensor moments = vae.moments(x);
+        Tensor mean = moments.narrow(1, 0, l);
+        Tensor logvar = Tensors.clamp(moments.narrow(1, l, l), -30, 20);
+        Tensor std = logvar.mul(new Scalar(0.5)).exp();
+        Tensor eps = gen == null ? torch.zeros_like(mean) : torch.randn(Tensors.shape(mean), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+        Tensor z = mean.add(std.mul(eps));
+        Tensor rec = vae.decode(z);
+        Tensor l1 = rec.sub(x).abs().mean();
+        Tensor ssim = ssim(rec, x);
+        Tensor kl = mean.pow(new Scalar(2)).add(logvar.exp()).sub(new Scalar(1)).sub(logvar).mul(new Scalar(0.5)).sum(new long[]{1, 2, 3}).mean();
+        return l1.add(torch.ones_like(ssim).sub(ssim).mul(new Scalar(cfg.d("train.ssim_weight")))).add(kl.mul(new Scalar(cfg.d("train.kl_weight"))));
+    }
+
+    /** Differentiable SSIM on [-1,1] images (data range 2), Gaussian 11×11 σ 1.5, valid windows. */
+    private Tensor ssim(Tensor a, Tensor b) {
+        long c = a.size(1);
+        Tensor w = window.expand(c, 1, 11, 11).contiguous();
+        double c1 = Math.pow(0.01 * 2, 2), c2 = Math.pow(0.03 * 2, 2);
+        Tensor mu1 = conv(a, w, c), mu2 = conv(b, w, c);
+        Tensor s11 = conv(a.mul(a), w, c).sub(mu1.mul(mu1));
+        Tensor s22 = conv(b.mul(b), w, c).sub(mu2.mul(mu2));
+        Tensor s12 = conv(a.mul(b), w, c).sub(mu1.mul(mu2));
+        Tensor num = mu1.mul(mu2).mul(new Scalar(2)).add(new Scalar(c1)).mul(s12.mul(new Scalar(2)).add(new Scalar(c2)));
+        Tensor den = mu1.mul(mu1).add(mu2.mul(mu2)).add(new Scalar(c1)).mul(s11.add(s22).add(new Scalar(c2)));
+        return num.div(den).mean();
+    }
+
+    private static Tensor conv(Tensor x, Tensor w, long groups) {
+        return torch.conv2d(x, w, Tensors.opt(null), new long[]{1, 1}, new long[]{0, 0}, new long[]{1, 1}, groups);
+    }
+
+    static Tensor gaussianWindow(int size, double sigma) {
+        float[] g = new float[size];
+        double sum = 0;
+        for (int i = 0; i < size; i++) {
+            g[i] = (float) Math.exp(-Math.pow(i - size / 2, 2) / (2 * sigma * sigma));
+            sum += g[i];
+        }
+        float[] w = new float[size * size];
+        for (int i = 0; i < size; i++) for (int j = 0; j < size; j++) w[i * size + j] = (float) (g[i] / sum * g[j] / sum);
+        return Tensors.fromFloats(w, 1, 1, size, size);
+    }
+
+    @Override
+    public Map<String, Double> validate(long step, Path samplesDir, boolean grid) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            m.put("val_loss", loss(valEo, null).item_double());
+            Tensor recEo = Translator.toUnitRange(vae.decode(vae.posteriorMean(valEo)));
+            Tensor recSar = Translator.toUnitRange(vae.decode(vae.posteriorMean(valSar)));
+            Tensor eo = Translator.toUnitRange(valEo), sar = Translator.toUnitRange(valSar);
+            List<float[]> p = new ArrayList<>(), t = new ArrayList<>(), ps = new ArrayList<>(), ts = new ArrayList<>();
+            for (int i = 0; i < valEo.size(0); i++) {
+                p.add(Tensors.toFloats(recEo.select(0, i)));
+                t.add(Tensors.toFloats(eo.select(0, i)));
+                ps.add(Tensors.toFloats(recSar.select(0, i)));
+                ts.add(Tensors.toFloats(sar.select(0, i)));
+            }
+            m.put("val_psnr_eo", Psnr.meanOfImages(p, t));
+            m.put("val_psnr_sar", Psnr.meanOfImages(ps, ts));
+            if (grid) {
+                List<List<Pictures.Cell>> rows = new ArrayList<>();
+                int k = Math.min(cfg.i("log.sample_count"), p.size());
+                for (int i = 0; i < k; i++) {
+                    rows.add(List.of(new Pictures.Cell(t.get(i), 3, crop, crop), new Pictures.Cell(p.get(i), 3, crop, crop),
+                            new Pictures.Cell(ts.get(i), 3, crop, crop), new Pictures.Cell(ps.get(i), 3, crop, crop)));
+                }
+                Pictures.grid(samplesDir.resolve(String.format("vae-step-%07d.png", step)),
+                        List.of("EO", "EO reconstructed", "SAR", "SAR reconstructed"), rows, Math.max(128, Math.min(256, crop)));
+            }
+        }
+        return m;
+    }
+
+    @Override
+    public String scoreKey() {
+        return "val_psnr_eo";
+    }
+
+    @Override
+    public void exportModel(Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("vae"));
+        AtomicFile.writeString(dir.resolve("vae/config.json"), vae.config().raw().root().toPrettyString());
+        SafeTensors.write(dir.resolve("vae/diffusion_pytorch_model.safetensors"), vae.stateDict(ScalarType.Float), Map.of("format", "pt"));
+    }
+
+    @Override
+    public void restoreModel(Path dir) {
+        Path w = dir.resolve("vae/diffusion_pytorch_model.safetensors");
+        vae.load(SafeTensors.read(w), w.toString());
+    }
+}
