@@ -1,13 +1,165 @@
 package io.cdiffset.cli;
 
+import io.cdiffset.data.SarMapping;
+import io.cdiffset.engine.Engine;
+import io.cdiffset.engine.Precision;
+import io.cdiffset.io.raster.ColorMaps;
+import io.cdiffset.io.raster.GeoInfo;
+import io.cdiffset.io.raster.Raster;
+import io.cdiffset.io.raster.RasterHeader;
+import io.cdiffset.io.raster.Rasters;
+import io.cdiffset.io.raster.SampleType;
+import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.translate.SceneTranslator;
+import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
-@Command(name = "translate", mixinStandardHelpOptions = true, description = "(not available yet)")
+@Command(name = "translate", mixinStandardHelpOptions = true,
+        description = {"Translate SAR images (PNG, JPEG, TIFF, GeoTIFF; 1 or 4 bands; 8/16-bit or float) into EO (RGB).",
+                "Writes OUT/<name>.png, or OUT/<name>.tif with the input's georeferencing when the input is a GeoTIFF;",
+                "with --confidence also OUT/<name>_confidence.png (colour-mapped) and OUT/<name>_confidence.tif (float)."})
 final class TranslateCommand implements Callable<Integer> {
+    static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".tif", ".tiff");
+
+    @Parameters(arity = "1..*", paramLabel = "INPUT", description = "SAR image file(s) or folder(s)")
+    List<Path> inputs;
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT", description = "output folder")
+    Path out;
+    @Option(names = "--model", paramLabel = "PATH", description = "model folder (default: the shipped models/default); a diffusers SD 2.1-base folder needs --unet")
+    Path model;
+    @Option(names = "--unet", paramLabel = "FILE", description = "C-DiffSET 8-in/5-out UNet safetensors to use with a diffusers --model folder")
+    Path unet;
+    @Option(names = "--steps", defaultValue = "50", description = "DDIM steps (default: ${DEFAULT-VALUE})")
+    int steps;
+    @Option(names = "--seed", defaultValue = "0", description = "noise seed; same seed, same output (default: ${DEFAULT-VALUE})")
+    long seed;
+    @Option(names = "--confidence", description = "also write the confidence map (1/variance at the middle DDIM step, min-max normalised)")
+    boolean confidence;
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
+    String device;
+    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or bf16 (default: ${DEFAULT-VALUE})")
+    String precision;
+    @Option(names = "--tile", defaultValue = "512", description = "window size in pixels for large images (default: ${DEFAULT-VALUE})")
+    int tile;
+    @Option(names = "--overlap", defaultValue = "64", description = "window overlap in pixels (default: ${DEFAULT-VALUE})")
+    int overlap;
+    @Option(names = "--batch", defaultValue = "1", description = "windows translated together (default: ${DEFAULT-VALUE})")
+    int batch;
+
     @Override
-    public Integer call() {
-        throw new UserError("translate is not available in this build yet");
+    public Integer call() throws IOException {
+        Engine.init();
+        SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision));
+        if (device.equals("cuda")) {
+            if (!torch.cuda_is_available()) throw new UserError("--device cuda: no CUDA device is available to this libtorch build; use --device cpu");
+            throw new UserError("--device cuda: run with the CUDA libtorch build (org.bytedeco:pytorch linux-x86_64-gpu); this build is CPU-only");
+        } else if (!device.equals("cpu")) {
+            throw new UserError("--device must be cpu or cuda, got " + device);
+        }
+        List<Path> files = collect(inputs);
+        // validate every input before any work: readable header, 1 or 4 bands, non-empty
+        List<RasterHeader> headers = new ArrayList<>();
+        for (Path f : files) {
+            RasterHeader h = Rasters.readHeader(f);
+            SarMapping.checkBands(h.bands(), f.getFileName().toString());
+            headers.add(h);
+        }
+        prepareOutput(out);
+        Path modelDir = model != null ? model : defaultModel();
+        ModelBundle bundle = ModelBundle.load(modelDir, unet);
+        SceneTranslator tr = new SceneTranslator(bundle, opt);
+        System.err.printf("translating %d image(s) with %s (%d DDIM steps, seed %d, %s) → %s%n", files.size(), modelDir, steps, seed, precision, out);
+        for (int i = 0; i < files.size(); i++) {
+            Path f = files.get(i);
+            Raster sar = Rasters.read(f);
+            float[] x = SarMapping.toModel(sar, f.getFileName().toString());
+            ConsoleProgress p = new ConsoleProgress(String.format("[%d/%d] %s", i + 1, files.size(), f.getFileName()));
+            SceneTranslator.Output o = tr.translate(x, sar.height(), sar.width(), p);
+            p.finish();
+            for (Path written : write(f, sar.geo(), o)) System.out.println(written);
+        }
+        return 0;
+    }
+
+    List<Path> write(Path input, GeoInfo geo, SceneTranslator.Output o) {
+        String stem = stem(input);
+        List<Path> written = new ArrayList<>();
+        int h = o.height(), w = o.width();
+        float[] u8 = new float[o.eo().length];
+        for (int i = 0; i < u8.length; i++) u8[i] = Math.round(Math.max(0f, Math.min(1f, o.eo()[i])) * 255f);
+        Raster eo = new Raster(w, h, 3, u8, SampleType.U8, geo);
+        Path eoPath;
+        if (geo != null) {
+            eoPath = out.resolve(stem + ".tif");
+            Rasters.writeGeoTiff(eoPath, eo, geo);
+        } else {
+            eoPath = out.resolve(stem + ".png");
+            Rasters.writePng(eoPath, eo);
+        }
+        written.add(eoPath);
+        if (confidence) {
+            if (o.confidence() == null) throw new UserError("--confidence: this model has no variance head (4 output channels)");
+            float[] norm = SceneTranslator.normalise(o.confidence());
+            Path png = out.resolve(stem + "_confidence.png");
+            Rasters.writePng(png, ColorMaps.colorize(norm, w, h));
+            Path tif = out.resolve(stem + "_confidence.tif");
+            Rasters.writeGeoTiff(tif, new Raster(w, h, 1, norm, SampleType.F32, geo), geo);
+            written.add(png);
+            written.add(tif);
+        }
+        return written;
+    }
+
+    static String stem(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    static List<Path> collect(List<Path> inputs) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path in : inputs) {
+            if (Files.isDirectory(in)) {
+                try (Stream<Path> s = Files.list(in)) {
+                    s.filter(p -> Files.isRegularFile(p) && EXTENSIONS.stream().anyMatch(e -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(e)))
+                            .sorted().forEach(files::add);
+                }
+            } else if (Files.isRegularFile(in)) {
+                files.add(in);
+            } else {
+                throw new UserError("input not found: " + in + "; give an image file or a folder of images");
+            }
+        }
+        if (files.isEmpty()) throw new UserError("no PNG/JPEG/TIFF images found in " + inputs);
+        return files;
+    }
+
+    static void prepareOutput(Path out) {
+        try {
+            Files.createDirectories(out);
+            Path probe = Files.createTempFile(out, ".write-test", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new UserError("output folder " + out + " is not writable (" + e.getClass().getSimpleName() + "); choose another -o");
+        }
+    }
+
+    /** models/default next to the launcher (the repo), or CDIFFSET_HOME/models/default. */
+    static Path defaultModel() {
+        String home = System.getenv("CDIFFSET_HOME");
+        Path p = home != null ? Path.of(home, "models", "default") : Path.of("models", "default");
+        if (!Files.isDirectory(p)) throw new UserError("no --model given and the default model is not at " + p.toAbsolutePath() + "; pass --model PATH");
+        return p;
     }
 }

@@ -103,7 +103,7 @@ public final class NoiseSchedule {
 
     /** DDPMScheduler.add_noise: sqrt(ᾱ_t)·x0 + sqrt(1−ᾱ_t)·ε, per-sample t [B]. */
     public Tensor addNoise(Tensor x0, Tensor noise, Tensor timesteps) {
-        Tensor a = alphasCumprod.to(x0.scalar_type()).index_select(0, timesteps.to(ScalarType.Long));
+        Tensor a = alphasCumprod.to(Tensors.dtype(x0)).index_select(0, timesteps.to(ScalarType.Long));
         Tensor sa = a.pow(new Scalar(0.5)).view(-1, 1, 1, 1);
         Tensor s1 = torch.ones_like(a).sub(a).pow(new Scalar(0.5)).view(-1, 1, 1, 1);
         return sa.mul(x0).add(s1.mul(noise));

@@ -82,6 +82,18 @@ public final class Tensors {
         return new BytePointer(p).capacity(n).limit(n).asByteBuffer();
     }
 
+    /**
+     * The tensor's dtype as the canonical enum constant. JavaCPP returns a fresh enum object from
+     * {@code scalar_type()} whose ordinal is not the constant's, so == and switch on it silently fail.
+     */
+    public static ScalarType dtype(Tensor t) {
+        int v = t.scalar_type().value;
+        for (ScalarType s : ScalarType.values()) {
+            if (s.value == v) return s;
+        }
+        throw new IllegalStateException("unknown scalar type " + v);
+    }
+
     public static long[] shape(Tensor t) {
         long[] s = new long[(int) t.dim()];
         for (int i = 0; i < s.length; i++) s[i] = t.size(i);

@@ -175,7 +175,7 @@ public final class SafeTensors implements AutoCloseable {
     /** Loads one floating-point tensor converted to float32. */
     public Tensor loadFloat(String name) {
         Tensor t = load(name);
-        return t.scalar_type() == ScalarType.Float ? t : t.to(ScalarType.Float);
+        return Tensors.dtype(t) == ScalarType.Float ? t : t.to(ScalarType.Float);
     }
 
     /** Loads every tensor (stored dtype), in header order. */
@@ -211,7 +211,7 @@ public final class SafeTensors implements AutoCloseable {
             Tensor t = e.getValue().detach().contiguous();
             contiguous.add(t);
             ObjectNode n = header.putObject(e.getKey());
-            n.put("dtype", dtypeName(t.scalar_type()));
+            n.put("dtype", dtypeName(Tensors.dtype(t)));
             var shape = n.putArray("shape");
             for (long s : Tensors.shape(t)) shape.add(s);
             var offs = n.putArray("data_offsets");

@@ -136,7 +136,7 @@ public final class UNet2DConditionModel extends Module {
         long b = sample.size(0);
         Tensor t = timesteps.dim() == 0 ? timesteps.expand(b) : timesteps;
         Tensor tProj = timestepEmbedding(t, config.blockOutChannels()[0], config.flipSinToCos(), config.freqShift());
-        tProj = tProj.to(sample.scalar_type());
+        tProj = tProj.to(Tensors.dtype(sample));
         Tensor emb = timeLinear2.forward(torch.silu(timeLinear1.forward(tProj)));
         Tensor embAct = torch.silu(emb);
         if (debug != null) {
