@@ -1,13 +1,190 @@
 package io.cdiffset.cli;
 
+import io.cdiffset.data.Datasets;
+import io.cdiffset.data.PairDataset;
+import io.cdiffset.data.SarMapping;
+import io.cdiffset.engine.Engine;
+import io.cdiffset.io.AtomicFile;
+import io.cdiffset.io.raster.Raster;
+import io.cdiffset.io.raster.Rasters;
+import io.cdiffset.metrics.EvaluationReport;
+import io.cdiffset.pipeline.Evaluator;
+import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.train.PairImages;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "evaluate", mixinStandardHelpOptions = true, description = "(not available yet)")
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = {"Score EO predictions with the paper's metrics: PSNR, SSIM, SCC (torchmetrics definitions), LPIPS-VGG and FID",
+                "(when their backbone weights are given; otherwise reported as skipped). Writes report.md, per_image.csv,",
+                "summary.csv and index.html (SAR | prediction | target | confidence). Columns *_authors_quirk use the C-DiffSET",
+                "authors' clamp(x+0.5) de-normalisation, for comparison with the paper's tables only.",
+                "Either --pred DIR --target DIR, or --model M --data D to translate the test split and score it."})
 final class EvaluateCommand implements Callable<Integer> {
+    @Option(names = "--pred", paramLabel = "DIR", description = "predicted EO images")
+    Path pred;
+    @Option(names = "--target", paramLabel = "DIR", description = "reference EO images (same file names as --pred)")
+    Path target;
+    @Option(names = "--sar", paramLabel = "DIR", description = "SAR inputs for the grid (optional, same names)")
+    Path sar;
+    @Option(names = "--model", paramLabel = "DIR", description = "model folder: translate the --data split, then score")
+    Path model;
+    @Option(names = "--unet", paramLabel = "FILE", description = "C-DiffSET UNet file for a diffusers --model folder")
+    Path unet;
+    @Option(names = "--data", paramLabel = "DIR", description = "dataset folder (pairs.csv, QXS-SAROPT, SAR2Opt, SpaceNet6)")
+    Path data;
+    @Option(names = "--split", defaultValue = "test", description = "test or train (default: ${DEFAULT-VALUE})")
+    String split;
+    @Option(names = "--crop", defaultValue = "256", description = "non-overlapping crops of this size are scored (default: ${DEFAULT-VALUE})")
+    int crop;
+    @Option(names = "--steps", defaultValue = "50", description = "DDIM steps (default: ${DEFAULT-VALUE})")
+    int steps;
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+    @Option(names = "--batch", defaultValue = "4")
+    int batch;
+    @Option(names = "--limit", defaultValue = "0", description = "score only the first N crops (0 = all)")
+    int limit;
+    @Option(names = "--baselines", description = "also score a flat image of the training set's mean EO colour and the SAR shown as grey RGB")
+    boolean baselines;
+    @Option(names = "--lpips-vgg", paramLabel = "FILE", description = "torchvision VGG16 weights (safetensors) for LPIPS")
+    Path lpipsVgg;
+    @Option(names = "--inception", paramLabel = "FILE", description = "pytorch-fid InceptionV3 weights (safetensors) for FID")
+    Path inception;
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "report folder")
+    Path out;
+    @Option(names = "--no-images", description = "do not write per-image PNGs / the HTML grid")
+    boolean noImages;
+
     @Override
-    public Integer call() {
-        throw new UserError("evaluate is not available in this build yet");
+    public Integer call() throws IOException {
+        Engine.init();
+        TranslateCommand.prepareOutput(out);
+        Evaluator ev = new Evaluator(lpipsVgg, inception);
+        if (pred != null || target != null) {
+            if (pred == null || target == null) throw new UserError("give both --pred DIR and --target DIR");
+            List<Evaluator.Example> ex = fromFolders();
+            finish(ev.evaluate("cdiffset evaluate: " + pred + " vs " + target, ex, out, !noImages, new ConsoleProgress("scoring")), out);
+            return 0;
+        }
+        if (model == null || data == null) throw new UserError("give --pred DIR --target DIR, or --model DIR --data DIR");
+        if (!split.equals("test") && !split.equals("train")) throw new UserError("--split must be test or train");
+        ConsoleProgress prep = new ConsoleProgress("loading data");
+        PairImages[] parts = PairImages.load(data, "auto", "auto", 0.8, 2024, crop, prep);
+        prep.finish();
+        PairImages set = split.equals("test") ? parts[1] : parts[0];
+        List<String> ids = set.gridIds(crop);
+        int n = limit > 0 ? Math.min(limit, ids.size()) : ids.size();
+        PairImages.Crops crops = set.gridCrops(crop, 0, n);
+        int plane = 3 * crop * crop;
+        Map<String, List<Evaluator.Example>> runs = new LinkedHashMap<>();
+        ModelBundle bundle = ModelBundle.load(model, unet);
+        System.err.printf("translating %d %dx%d crops of the %s split with %s (%d DDIM steps)%n", n, crop, crop, split, model, steps);
+        List<float[][]> preds = Evaluator.translateCrops(bundle, crops.sar(), n, crop, steps, seed, batch, new ConsoleProgress("translate"));
+        List<Evaluator.Example> main = new ArrayList<>(), flat = new ArrayList<>(), grey = new ArrayList<>();
+        float[] mean = baselines ? meanColour(parts[0]) : null;
+        for (int i = 0; i < n; i++) {
+            float[] s = unit(java.util.Arrays.copyOfRange(crops.sar(), i * plane, (i + 1) * plane));
+            float[] t = unit(java.util.Arrays.copyOfRange(crops.eo(), i * plane, (i + 1) * plane));
+            main.add(new Evaluator.Example(ids.get(i), s, preds.get(i)[0], t, preds.get(i)[1], crop, crop));
+            if (baselines) {
+                float[] f = new float[plane];
+                for (int c = 0; c < 3; c++) java.util.Arrays.fill(f, c * crop * crop, (c + 1) * crop * crop, mean[c]);
+                flat.add(new Evaluator.Example(ids.get(i), s, f, t, null, crop, crop));
+                grey.add(new Evaluator.Example(ids.get(i), s, s, t, null, crop, crop));
+            }
+        }
+        runs.put("model", main);
+        if (baselines) {
+            runs.put("baseline-mean-colour", flat);
+            runs.put("baseline-grey-sar", grey);
+        }
+        StringBuilder cmp = new StringBuilder("| method | PSNR | SSIM | SCC | LPIPS | FID |\n|---|---|---|---|---|---|\n");
+        for (Map.Entry<String, List<Evaluator.Example>> e : runs.entrySet()) {
+            Path dir = e.getKey().equals("model") ? out : out.resolve(e.getKey());
+            EvaluationReport rep = ev.evaluate(e.getKey() + ": " + model + " on " + data + " (" + split + ", " + n + " crops of " + crop + ")",
+                    e.getValue(), dir, !noImages && e.getKey().equals("model"), new ConsoleProgress("scoring " + e.getKey()));
+            rep.putMetadata("model", model.toString()).putMetadata("data", data.toString()).putMetadata("split", split)
+                    .putMetadata("crops", n + " x " + crop + "x" + crop).putMetadata("ddim_steps", Integer.toString(steps)).putMetadata("seed", Long.toString(seed));
+            finish(rep, dir);
+            cmp.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", e.getKey(), rep.meanPsnr().display(3), rep.meanSsim().display(4),
+                    rep.meanScc().display(4), rep.meanLpips().display(4), rep.fid().display(2)));
+        }
+        if (baselines) {
+            AtomicFile.writeString(out.resolve("comparison.md"), "# Model vs baselines (standard convention)\n\n" + cmp);
+            System.out.print(cmp);
+        }
+        return 0;
+    }
+
+    private static void finish(EvaluationReport rep, Path dir) throws IOException {
+        rep.writeAll(dir);
+        System.out.print(rep.toMarkdown());
+        System.err.println("report: " + dir.resolve("report.md") + " (grid: " + dir.resolve("index.html") + ")");
+    }
+
+    /** The training split's mean EO colour in [0,1]. */
+    static float[] meanColour(PairImages train) {
+        double[] sum = new double[3];
+        long cnt = 0;
+        for (PairImages.Image im : train.images()) {
+            int plane = im.height() * im.width();
+            for (int c = 0; c < 3; c++) for (int i = 0; i < plane; i++) sum[c] += im.eo()[c * plane + i] * 0.5 + 0.5;
+            cnt += plane;
+        }
+        return new float[]{(float) (sum[0] / cnt), (float) (sum[1] / cnt), (float) (sum[2] / cnt)};
+    }
+
+    static float[] unit(float[] m11) {
+        float[] o = new float[m11.length];
+        for (int i = 0; i < o.length; i++) o[i] = Math.max(0f, Math.min(1f, m11[i] * 0.5f + 0.5f));
+        return o;
+    }
+
+    private List<Evaluator.Example> fromFolders() throws IOException {
+        List<Path> preds = TranslateCommand.collect(List.of(pred));
+        List<Evaluator.Example> ex = new ArrayList<>();
+        for (Path p : preds) {
+            String stem = TranslateCommand.stem(p);
+            Path t = find(target, stem);
+            if (t == null) throw new UserError("no target image for " + p.getFileName() + " in " + target + " (matched by file name)");
+            Raster pr = Rasters.read(p), tr = Rasters.read(t);
+            if (pr.width() != tr.width() || pr.height() != tr.height()) {
+                throw new UserError(p.getFileName() + " is " + pr.width() + "x" + pr.height() + " but its target " + t.getFileName() + " is " + tr.width() + "x" + tr.height());
+            }
+            float[] s = null;
+            Path sp = sar == null ? null : find(sar, stem);
+            if (sp != null) s = unit(SarMapping.toModel(Rasters.read(sp), sp.getFileName().toString()));
+            ex.add(new Evaluator.Example(stem, s, rgb01(pr, p), rgb01(tr, t), null, pr.height(), pr.width()));
+        }
+        return ex;
+    }
+
+    private static Path find(Path dir, String stem) throws IOException {
+        for (Path p : TranslateCommand.collect(List.of(dir))) if (TranslateCommand.stem(p).equals(stem)) return p;
+        return null;
+    }
+
+    private static float[] rgb01(Raster r, Path file) {
+        if (r.bands() < 3) throw new UserError(file.getFileName() + " has " + r.bands() + " band(s); EO images must be RGB");
+        double max = switch (r.sampleType()) {
+            case U8 -> 255.0;
+            case U16 -> 65535.0;
+            default -> 1.0;
+        };
+        int plane = r.width() * r.height();
+        float[] o = new float[3 * plane];
+        for (int i = 0; i < o.length; i++) o[i] = (float) Math.max(0, Math.min(1, r.data()[i] / max));
+        return o;
     }
 }

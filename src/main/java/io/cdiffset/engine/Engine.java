@@ -9,14 +9,34 @@ public final class Engine {
 
     private Engine() {}
 
-    /** Sets intra-op threads to the available cores (or CDIFFSET_THREADS) once. */
+    private static int blasThreads = -1;
+
+    /**
+     * Sets intra-op threads to the available cores (or CDIFFSET_THREADS) once, and OpenBLAS's own thread pool (which
+     * this libtorch build uses for fp32 matrix products, independently of torch's OpenMP threads) to the same number,
+     * or to CDIFFSET_BLAS_THREADS.
+     */
     public static synchronized void init() {
         if (initialised) return;
         int threads = Runtime.getRuntime().availableProcessors();
         String env = System.getenv("CDIFFSET_THREADS");
         if (env != null && !env.isBlank()) threads = Integer.parseInt(env.trim());
         torch.set_num_threads(threads);
+        int blas = threads;
+        String benv = System.getenv("CDIFFSET_BLAS_THREADS");
+        if (benv != null && !benv.isBlank()) blas = Integer.parseInt(benv.trim());
+        try {
+            org.bytedeco.openblas.global.openblas.blas_set_num_threads(blas);
+            blasThreads = blas;
+        } catch (Throwable e) {
+            blasThreads = -1; // no OpenBLAS in this build: nothing to set
+        }
         initialised = true;
+    }
+
+    /** OpenBLAS threads set by {@link #init()}, or -1 if it was not set. */
+    public static int blasThreads() {
+        return blasThreads;
     }
 
     public static void seed(long seed) {

@@ -14,13 +14,20 @@ public enum Precision {
         };
     }
 
-    /** Enables autocast for the duration of the returned scope (no-op for fp32). */
+    /**
+     * Enables autocast for the duration of the returned scope (no-op for fp32). Like Python's {@code torch.autocast},
+     * the outermost scope clears autocast's weight-cast cache when it closes: the cache keeps the bf16 copy of every
+     * fp32 leaf parameter that requires grad, keyed by tensor, so without clearing, a training step after an optimizer
+     * update would still run on the bf16 copies of the old weights.
+     */
     public AutoCloseable scope() {
         if (this == FP32) return () -> {};
         boolean prev = torch.is_autocast_enabled(torch.DeviceType.CPU);
         torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
         torch.set_autocast_enabled(torch.DeviceType.CPU, true);
+        torch.increment_nesting();
         return () -> {
+            if (torch.decrement_nesting() == 0) torch.clear_cache();
             torch.set_autocast_enabled(torch.DeviceType.CPU, prev);
         };
     }

@@ -1,5 +1,6 @@
 package io.cdiffset.nn;
 
+import io.cdiffset.engine.Scopes;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -23,11 +24,14 @@ public final class ResnetBlock2D extends Module {
 
     /** @param embAct SiLU(temb) (computed once per forward by the caller), or null without time embedding. */
     public Tensor forward(Tensor x, Tensor embAct) {
-        Tensor h = conv1.forward(torch.silu(norm1.forward(x)));
+        // norm → SiLU → conv chains in their own PointerScopes: the normalised and activated maps (full-size, the
+        // largest tensors of a VAE decoder at 512²) are released as soon as the conv has consumed them
+        Tensor h = Scopes.scoped(() -> conv1.forward(torch.silu(norm1.forward(x))));
         if (timeEmbProj != null && embAct != null) {
             h = h.add(timeEmbProj.forward(embAct).unsqueeze(2).unsqueeze(3));
         }
-        h = conv2.forward(torch.silu(norm2.forward(h)));
+        Tensor h1 = h;
+        h = Scopes.scoped(() -> conv2.forward(torch.silu(norm2.forward(h1))));
         Tensor r = convShortcut != null ? convShortcut.forward(x) : x;
         return r.add(h);
     }

@@ -1,6 +1,7 @@
 package io.cdiffset.translate;
 
 import io.cdiffset.diffusion.NoiseSchedule;
+import io.cdiffset.engine.Scopes;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.model.unet.UNet2DConditionModel;
 import org.bytedeco.pytorch.Scalar;
@@ -10,6 +11,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /** C-DiffSET sampling: DDIM over [SAR latent | x_t], variance captured at the middle step (authors' test.py). */
 public final class Translator {
@@ -31,20 +33,30 @@ public final class Translator {
         long b = sarLatent.size(0);
         Tensor ctx = context.size(0) == b ? context : context.expand(b, -1, -1);
         long[] ts = sched.ddimTimesteps(steps);
+        Tensor timesteps = Tensors.fromLongs(ts, ts.length); // made once; each step takes a view
         Tensor x = initNoise;
         Tensor rawMid = null;
         boolean hasVariance = unet.config().outChannels() > 4;
         for (int i = 0; i < ts.length; i++) {
-            Tensor t = Tensors.fromLongs(new long[]{ts[i]}, 1).expand(b);
-            Tensor out = unet.forward(torch.cat(new TensorVector(sarLatent, x), 1), t, ctx);
-            NoiseSchedule.DdimStep st = sched.ddimStep(out.narrow(1, 0, 4), ts[i], x, steps);
-            if (i == ts.length / 2 && hasVariance) rawMid = out.narrow(1, 4, 1).clone();
-            if (trace != null) {
-                trace.accept("step" + i + "_unet_out", out);
-                trace.accept("step" + i + "_pred_original", st.predOriginal());
-                trace.accept("step" + i + "_latent", st.prevSample());
-            }
-            x = st.prevSample();
+            final int step = i;
+            final Tensor xi = x;
+            Supplier<Tensor[]> body = () -> {
+                Tensor t = timesteps.narrow(0, step, 1).expand(b);
+                Tensor out = unet.forward(torch.cat(new TensorVector(sarLatent, xi), 1), t, ctx);
+                NoiseSchedule.DdimStep st = sched.ddimStep(out.narrow(1, 0, 4), ts[step], xi, steps);
+                Tensor raw = step == ts.length / 2 && hasVariance ? out.narrow(1, 4, 1).clone() : null;
+                if (trace != null) {
+                    trace.accept("step" + step + "_unet_out", out);
+                    trace.accept("step" + step + "_pred_original", st.predOriginal());
+                    trace.accept("step" + step + "_latent", st.prevSample());
+                }
+                return new Tensor[]{st.prevSample(), raw};
+            };
+            // Without a trace (whose consumer may keep the tensors), each step runs in its own PointerScope, so the
+            // activations of a step are released when it ends rather than when the caller's scope closes.
+            Tensor[] r = trace == null ? Scopes.scopedAll(body) : body.get();
+            x = r[0];
+            if (r[1] != null) rawMid = r[1];
             if (onStep != null) onStep.accept(i);
         }
         return new Result(x, rawMid);

@@ -1,5 +1,6 @@
 package io.cdiffset.model.unet;
 
+import io.cdiffset.engine.Scopes;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.nn.Conv2d;
 import io.cdiffset.nn.GroupNorm;
@@ -9,6 +10,7 @@ import io.cdiffset.nn.ModuleList;
 import io.cdiffset.nn.Node;
 import io.cdiffset.nn.ResnetBlock2D;
 import io.cdiffset.nn.Transformer2D;
+import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -17,6 +19,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /** diffusers UNet2DConditionModel (SD 2.x block structure), parameter tree identical to the checkpoint keys. */
@@ -111,12 +115,26 @@ public final class UNet2DConditionModel extends Module {
         this.config = c;
     }
 
+    /** Frequency tables of {@link #timestepEmbedding}, per (half dim, shift); never attached to a PointerScope. */
+    private static final Map<String, Tensor> FREQS = new ConcurrentHashMap<>();
+
+    /** exp(-ln(10000) · i / (half − shift)), i < half: computed once by libtorch (same ops, same bits), then reused. */
+    static Tensor frequencies(int half, double shift) {
+        return FREQS.computeIfAbsent(half + "/" + shift, k -> {
+            try (InferenceMode off = new InferenceMode(false)) {
+                Tensor exponent = torch.arange(new Scalar(0), new Scalar(half), Tensors.options(ScalarType.Float))
+                        .mul(new Scalar(-Math.log(10000.0))).div(new Scalar(half - shift));
+                Tensor freqs = exponent.exp();
+                freqs.retainReference(); // outlives any enclosing PointerScope
+                return freqs;
+            }
+        });
+    }
+
     /** Sinusoidal timestep embedding exactly as diffusers get_timestep_embedding (float32, this op order). */
     public static Tensor timestepEmbedding(Tensor timesteps, int dim, boolean flipSinToCos, double shift) {
         int half = dim / 2;
-        Tensor exponent = torch.arange(new Scalar(0), new Scalar(half), Tensors.options(ScalarType.Float))
-                .mul(new Scalar(-Math.log(10000.0))).div(new Scalar(half - shift));
-        Tensor freqs = exponent.exp();
+        Tensor freqs = frequencies(half, shift);
         Tensor args = timesteps.to(ScalarType.Float).unsqueeze(1).mul(freqs.unsqueeze(0));
         Tensor sin = args.sin(), cos = args.cos();
         return flipSinToCos ? torch.cat(new TensorVector(cos, sin), 1) : torch.cat(new TensorVector(sin, cos), 1);
@@ -147,38 +165,51 @@ public final class UNet2DConditionModel extends Module {
         if (debug != null) debug.accept("conv_in", h);
         Deque<Tensor> skips = new ArrayDeque<>();
         skips.push(h);
+        // Each block runs in its own PointerScope (Scopes.scoped) so that its intermediates are released as soon as
+        // it returns instead of when the caller's scope closes; the ops, and so the numbers, are the same.
         for (int i = 0; i < downBlocks.size(); i++) {
             Level lvl = downBlocks.get(i);
             for (int j = 0; j < lvl.resnets.size(); j++) {
-                h = lvl.resnets.get(j).forward(h, embAct);
-                if (lvl.hasAttention) h = lvl.attentions.get(j).forward(h, context);
+                ResnetBlock2D r = lvl.resnets.get(j);
+                Transformer2D a = lvl.hasAttention ? lvl.attentions.get(j) : null;
+                Tensor in = h;
+                h = Scopes.scoped(() -> r.forward(in, embAct));
+                if (a != null) h = attend(a, h, context);
                 skips.push(h);
             }
             if (lvl.sampler != null) {
-                h = lvl.sampler.forward(h);
+                Tensor in = h;
+                h = Scopes.scoped(() -> lvl.sampler.forward(in));
                 skips.push(h);
             }
             if (debug != null) debug.accept("down_blocks." + i, h);
         }
-        h = midBlock.resnets.get(0).forward(h, embAct);
-        h = midBlock.attentions.get(0).forward(h, context);
-        h = midBlock.resnets.get(1).forward(h, embAct);
+        Tensor mid = h;
+        h = Scopes.scoped(() -> midBlock.resnets.get(0).forward(mid, embAct));
+        h = attend(midBlock.attentions.get(0), h, context);
+        Tensor mid2 = h;
+        h = Scopes.scoped(() -> midBlock.resnets.get(1).forward(mid2, embAct));
         if (debug != null) debug.accept("mid_block", h);
         for (int i = 0; i < upBlocks.size(); i++) {
             Level lvl = upBlocks.get(i);
             for (int j = 0; j < lvl.resnets.size(); j++) {
-                h = torch.cat(new TensorVector(h, skips.pop()), 1);
-                h = lvl.resnets.get(j).forward(h, embAct);
-                if (lvl.hasAttention) h = lvl.attentions.get(j).forward(h, context);
+                ResnetBlock2D r = lvl.resnets.get(j);
+                Tensor in = h, skip = skips.pop();
+                h = Scopes.scoped(() -> r.forward(torch.cat(new TensorVector(in, skip), 1), embAct));
+                if (lvl.hasAttention) h = attend(lvl.attentions.get(j), h, context);
             }
             if (lvl.sampler != null) {
-                Tensor next = skips.peek();
-                h = Tensors.upsampleNearest(h, next.size(2), next.size(3));
-                h = lvl.sampler.forward(h);
+                Tensor next = skips.peek(), in = h;
+                h = Scopes.scoped(() -> lvl.sampler.forward(Tensors.upsampleNearest(in, next.size(2), next.size(3))));
             }
             if (debug != null) debug.accept("up_blocks." + i, h);
         }
-        return convOut.forward(torch.silu(convNormOut.forward(h)));
+        Tensor last = h;
+        return Scopes.scoped(() -> convOut.forward(torch.silu(convNormOut.forward(last))));
+    }
+
+    private static Tensor attend(Transformer2D a, Tensor h, Tensor context) {
+        return Scopes.scoped(() -> a.forward(h, context));
     }
 
     /** One down / mid / up block: resnets, optional attentions, optional down- or upsampler. */

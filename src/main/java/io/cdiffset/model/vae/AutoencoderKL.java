@@ -1,5 +1,6 @@
 package io.cdiffset.model.vae;
 
+import io.cdiffset.engine.Scopes;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.nn.Attention;
 import io.cdiffset.nn.Conv2d;
@@ -72,10 +73,18 @@ public final class AutoencoderKL extends Module {
         return mid;
     }
 
-    static Tensor midForward(Level mid, Tensor h) {
-        h = mid.resnets.get(0).forward(h, null);
-        if (mid.attentions.size() > 0) h = mid.attentions.get(0).forwardImage(h);
-        return mid.resnets.get(1).forward(h, null);
+    static Tensor midForward(Level mid, Tensor x) {
+        Tensor h = resnet(mid.resnets.get(0), x);
+        if (mid.attentions.size() > 0) {
+            Tensor in = h;
+            h = Scopes.scoped(() -> mid.attentions.get(0).forwardImage(in));
+        }
+        return resnet(mid.resnets.get(1), h);
+    }
+
+    /** One resnet in its own PointerScope: its intermediates are released when it returns (same ops, same numbers). */
+    static Tensor resnet(ResnetBlock2D r, Tensor x) {
+        return Scopes.scoped(() -> r.forward(x, null));
     }
 
     static final class Encoder extends Module {
@@ -106,13 +115,16 @@ public final class AutoencoderKL extends Module {
         }
 
         Tensor forward(Tensor x) {
-            Tensor h = convIn.forward(x);
+            Tensor h = Scopes.scoped(() -> convIn.forward(x));
             for (Level lvl : down) {
-                for (ResnetBlock2D r : lvl.resnets) h = r.forward(h, null);
-                if (lvl.sampler != null) h = lvl.sampler.forward(torch.constant_pad_nd(h, 0, 1, 0, 1));
+                for (ResnetBlock2D r : lvl.resnets) h = resnet(r, h);
+                if (lvl.sampler != null) {
+                    Tensor in = h;
+                    h = Scopes.scoped(() -> lvl.sampler.forward(torch.constant_pad_nd(in, 0, 1, 0, 1)));
+                }
             }
-            h = midForward(mid, h);
-            return convOut.forward(torch.silu(normOut.forward(h)));
+            Tensor m = midForward(mid, h);
+            return Scopes.scoped(() -> convOut.forward(torch.silu(normOut.forward(m))));
         }
     }
 
@@ -149,10 +161,14 @@ public final class AutoencoderKL extends Module {
             Tensor h = convIn.forward(z);
             h = midForward(mid, h);
             for (Level lvl : up) {
-                for (ResnetBlock2D r : lvl.resnets) h = r.forward(h, null);
-                if (lvl.sampler != null) h = lvl.sampler.forward(Tensors.upsampleNearest(h, h.size(2) * 2, h.size(3) * 2));
+                for (ResnetBlock2D r : lvl.resnets) h = resnet(r, h);
+                if (lvl.sampler != null) {
+                    Tensor in = h;
+                    h = Scopes.scoped(() -> lvl.sampler.forward(Tensors.upsampleNearest(in, in.size(2) * 2, in.size(3) * 2)));
+                }
             }
-            return convOut.forward(torch.silu(normOut.forward(h)));
+            Tensor last = h;
+            return Scopes.scoped(() -> convOut.forward(torch.silu(normOut.forward(last))));
         }
     }
 

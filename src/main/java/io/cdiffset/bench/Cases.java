@@ -1,0 +1,576 @@
+package io.cdiffset.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cdiffset.diffusion.CDiffLoss;
+import io.cdiffset.diffusion.NoiseSchedule;
+import io.cdiffset.engine.Precision;
+import io.cdiffset.engine.Progress;
+import io.cdiffset.engine.Tensors;
+import io.cdiffset.model.ConfigJson;
+import io.cdiffset.model.Sd21Configs;
+import io.cdiffset.model.unet.UNet2DConditionModel;
+import io.cdiffset.model.unet.UNetConfig;
+import io.cdiffset.model.vae.AutoencoderKL;
+import io.cdiffset.model.vae.VaeConfig;
+import io.cdiffset.nn.Module;
+import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.train.AdamW;
+import io.cdiffset.translate.SceneTranslator;
+import io.cdiffset.translate.Translator;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/** The benchmark cases. Each builds its models, calls {@link Ctx#measuring()}, then times its work. */
+final class Cases {
+    private Cases() {}
+
+    /** A case: a name for --only, a title, whether --quick runs it by default, and its body. */
+    record Def(String name, String title, boolean quick, Body body) {}
+
+    interface Body {
+        List<Row> run(Ctx ctx) throws Exception;
+    }
+
+    /** Thrown to skip a case with a reason (e.g. the default model is absent). */
+    static final class Skip extends RuntimeException {
+        Skip(String reason) {
+            super(reason);
+        }
+    }
+
+    /** Sizes and repeat counts: the real SD 2.1-base shapes, or tiny ones (every side ÷ 4, test fixture configs). */
+    static final class Scale {
+        final boolean tiny;
+        final boolean quick;
+        final UNetConfig unet;
+        final VaeConfig vae;
+        final int contextLen = 6;
+        final int div;
+        final long[] matmul;
+        final int warmup = 1;
+        final int reps;
+        final int translateReps;
+        /** Seconds one translation case may take in --quick before it switches to a timed-steps estimate. */
+        final double translateBudget;
+        final Path defaultModel;
+
+        Scale(boolean tiny, boolean quick, Path defaultModel) {
+            this.tiny = tiny;
+            this.quick = quick;
+            this.defaultModel = defaultModel;
+            this.unet = tiny ? tinyUNet() : Sd21Configs.unet(8, 5);
+            this.vae = tiny ? tinyVae() : Sd21Configs.vae();
+            this.div = tiny ? 4 : 1;
+            this.matmul = tiny ? new long[]{256, 512} : new long[]{2048, 4096};
+            this.reps = quick ? (tiny ? 2 : 3) : 5;
+            this.translateReps = quick ? 2 : 3;
+            // --quick: a translation case may spend this long on its timed runs before it times fewer steps and reports
+            // a 50-step estimate (the tiny budget is small on purpose, so that tests exercise the estimate too)
+            this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 75;
+        }
+
+        int latent(int nominal) {
+            return nominal / div;
+        }
+
+        int image(int nominal) {
+            return nominal / div;
+        }
+
+        String label() {
+            return tiny ? "tiny test-fixture configs, every side ÷ 4" : "SD 2.1-base shapes";
+        }
+    }
+
+    /** The 8-in/5-out UNet of the test fixtures (src/test/resources/fixtures/unet/config.json). */
+    static UNetConfig tinyUNet() {
+        ObjectNode o = Sd21Configs.json(Sd21Configs.UNET).copy();
+        o.putArray("block_out_channels").add(32).add(32).add(32).add(64);
+        o.putArray("attention_head_dim").add(1).add(2).add(4).add(2);
+        o.put("cross_attention_dim", 64);
+        o.put("sample_size", 16);
+        o.put("in_channels", 8);
+        o.put("out_channels", 5);
+        return UNetConfig.from(new ConfigJson(o, "tiny bench UNet (test fixture shape)"));
+    }
+
+    /** The VAE of the test fixtures (src/test/resources/fixtures/vae/config.json). */
+    static VaeConfig tinyVae() {
+        ObjectNode o = Sd21Configs.json(Sd21Configs.VAE).copy();
+        o.putArray("block_out_channels").add(32).add(64).add(32).add(32);
+        o.put("layers_per_block", 1);
+        o.put("sample_size", 64);
+        return VaeConfig.from(new ConfigJson(o, "tiny bench VAE (test fixture shape)"));
+    }
+
+    /** What a running case can use. */
+    static final class Ctx {
+        final Scale scale;
+        final String caseName;
+        final java.io.PrintStream log;
+        boolean measuring;
+        boolean peakReset;
+        long rssBefore = -1;
+
+        Ctx(Scale scale, String caseName, java.io.PrintStream log) {
+            this.scale = scale;
+            this.caseName = caseName;
+            this.log = log;
+        }
+
+        /** Setup is done: release its garbage and start the peak-memory window. */
+        void measuring() {
+            Memory.settle();
+            peakReset = Memory.resetPeak();
+            rssBefore = Memory.rss();
+            measuring = true;
+        }
+
+        void say(String fmt, Object... args) {
+            log.printf(Locale.ROOT, "  [%s] %s%n", caseName, String.format(Locale.ROOT, fmt, args));
+            log.flush();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ registry
+
+    static List<Def> all() {
+        List<Def> d = new ArrayList<>();
+        for (Precision p : Precision.values()) {
+            d.add(new Def("matmul-" + key(p), "square matmul reference, " + key(p), true, c -> matmul(c, p)));
+        }
+        for (int lat : new int[]{32, 64}) {
+            for (Precision p : Precision.values()) {
+                d.add(new Def("unet-" + lat + "-" + key(p), "UNet forward " + lat + "×" + lat + " " + key(p), true, c -> unetForward(c, lat, p, true)));
+            }
+        }
+        for (int lat : new int[]{32, 64}) {
+            d.add(new Def("unet-" + lat + "-bf16-cast", "UNet forward " + lat + "×" + lat + " bf16 autocast on fp32 weights", false,
+                    c -> unetForward(c, lat, Precision.BF16, false)));
+        }
+        for (Precision p : Precision.values()) {
+            d.add(new Def("train-32-" + key(p), "training step 32×32 " + key(p), true, c -> trainStep(c, 32, p)));
+        }
+        for (Precision p : Precision.values()) {
+            for (int size : new int[]{256, 512}) {
+                d.add(new Def("vae-" + size + "-" + key(p), "VAE encode / decode " + size + "² " + key(p), p == Precision.FP32,
+                        c -> vae(c, size, p)));
+            }
+        }
+        for (int size : new int[]{256, 512}) {
+            for (Precision p : Precision.values()) {
+                d.add(new Def("translate-" + size + "-" + key(p), "50-step translation " + size + "² " + key(p) + " (random full-size model)", true,
+                        c -> translate(c, size, p, false)));
+            }
+        }
+        for (int size : new int[]{256, 512}) {
+            for (Precision p : Precision.values()) {
+                d.add(new Def("default-" + size + "-" + key(p), "50-step translation " + size + "² " + key(p) + " (shipped default model)", true,
+                        c -> translate(c, size, p, true)));
+            }
+        }
+        d.add(new Def("native-100", "native memory over 100 DDIM steps", true, Cases::nativeMemory));
+        return d;
+    }
+
+    static String key(Precision p) {
+        return p.name().toLowerCase(Locale.ROOT);
+    }
+
+    // ------------------------------------------------------------------------------------------------ timing
+
+    interface Run {
+        /** One timed run; returns the seconds of each part. */
+        double[] run(int index) throws Exception;
+    }
+
+    /** Warm-up runs (discarded), then {@code reps} timed runs; [rep][part] seconds. */
+    static double[][] repeat(Ctx c, int warmup, int reps, Run r) throws Exception {
+        for (int i = 0; i < warmup; i++) {
+            double[] w = r.run(-1 - i);
+            c.say("warm-up %.3f s", sum(w));
+        }
+        double[][] out = new double[reps][];
+        for (int i = 0; i < reps; i++) {
+            out[i] = r.run(i);
+            c.say("run %d/%d %.3f s", i + 1, reps, sum(out[i]));
+        }
+        return out;
+    }
+
+    static double sum(double[] v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return s;
+    }
+
+    static double[] column(double[][] t, int part) {
+        double[] v = new double[t.length];
+        for (int i = 0; i < t.length; i++) v[i] = part < 0 ? sum(t[i]) : t[i][part];
+        return v;
+    }
+
+    static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    // ------------------------------------------------------------------------------------------------ models
+
+    static UNet2DConditionModel randomUNet(UNetConfig cfg, long seed) {
+        torch.manual_seed(seed);
+        UNet2DConditionModel u = new UNet2DConditionModel(cfg);
+        u.requiresGrad(false);
+        return u;
+    }
+
+    static AutoencoderKL randomVae(VaeConfig cfg, long seed) {
+        torch.manual_seed(seed);
+        AutoencoderKL v = new AutoencoderKL(cfg);
+        v.requiresGrad(false);
+        return v;
+    }
+
+    /** bf16 inference keeps conv / linear weights in bf16 (identical results under autocast, no per-forward cast). */
+    static void forInference(Module m, Precision p) {
+        if (p == Precision.BF16) m.storeMatmulWeightsAs(ScalarType.BFloat16);
+    }
+
+    static Tensor randn(long... shape) {
+        return torch.randn(shape);
+    }
+
+    // ------------------------------------------------------------------------------------------------ cases
+
+    static List<Row> matmul(Ctx c, Precision p) throws Exception {
+        ScalarType type = p == Precision.BF16 ? ScalarType.BFloat16 : ScalarType.Float;
+        List<Row> rows = new ArrayList<>();
+        List<Tensor[]> inputs = new ArrayList<>();
+        torch.manual_seed(7);
+        for (long n : c.scale.matmul) inputs.add(new Tensor[]{randn(n, n).to(type), randn(n, n).to(type)});
+        c.measuring();
+        for (int k = 0; k < c.scale.matmul.length; k++) {
+            long n = c.scale.matmul[k];
+            Tensor a = inputs.get(k)[0], b = inputs.get(k)[1];
+            int reps = Math.max(c.scale.reps, 5);
+            double[][] t = repeat(c, 1, reps, i -> {
+                try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode()) {
+                    long t0 = System.nanoTime();
+                    torch.matmul(a, b);
+                    return new double[]{secs(t0)};
+                }
+            });
+            Row r = new Row("matmul-" + key(p) + "/" + n, "matmul " + n + "³ " + key(p), c.caseName, key(p));
+            r.stats = Stats.of(column(t, 0));
+            r.gflop = Flops.matmul(n) / 1e9;
+            r.gflopWithAttention = r.gflop;
+            r.extra.put("size", n);
+            r.extra.put("reference", true);
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    static List<Row> unetForward(Ctx c, int nominal, Precision p, boolean bf16Weights) throws Exception {
+        int lat = c.scale.latent(nominal);
+        UNetConfig cfg = c.scale.unet;
+        c.say("building a random %s UNet (%d-in/%d-out)", c.scale.tiny ? "tiny" : "full-size", cfg.inChannels(), cfg.outChannels());
+        UNet2DConditionModel unet = randomUNet(cfg, 1);
+        if (bf16Weights) forInference(unet, p);
+        torch.manual_seed(2);
+        Tensor sample = randn(1, cfg.inChannels(), lat, lat);
+        Tensor ctx = randn(1, c.scale.contextLen, cfg.crossAttentionDim());
+        Tensor t = Tensors.fromLongs(new long[]{500}, 1);
+        c.measuring();
+        double[][] times = repeat(c, c.scale.warmup, c.scale.reps, i -> {
+            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = p.scope()) {
+                long t0 = System.nanoTime();
+                unet.forward(sample, t, ctx);
+                return new double[]{secs(t0)};
+            }
+        });
+        Flops.Count f = Flops.unet(cfg, 1, lat, lat, c.scale.contextLen);
+        String id = "unet-" + nominal + "-" + key(p) + (p == Precision.BF16 && !bf16Weights ? "-cast" : "");
+        Row r = new Row(id, "UNet forward " + lat + "×" + lat + " " + key(p) + (id.endsWith("-cast") ? " (fp32 weights)" : ""), c.caseName, key(p));
+        r.stats = Stats.of(column(times, 0));
+        r.gflop = f.gflop();
+        r.gflopWithAttention = f.totalGflop();
+        r.extra.put("latent", lat);
+        r.extra.put("parameters", unet.parameterCount());
+        r.extra.put("weight_bytes", unet.parameterBytes());
+        if (p == Precision.BF16) r.notes.add(bf16Weights ? "bf16 weights, autocast" : "autocast, fp32 weights cast every forward");
+        return List.of(r);
+    }
+
+    static List<Row> trainStep(Ctx c, int nominal, Precision p) throws Exception {
+        int lat = c.scale.latent(nominal);
+        UNetConfig cfg = c.scale.unet;
+        c.say("building a random %s UNet for training", c.scale.tiny ? "tiny" : "full-size");
+        torch.manual_seed(3);
+        UNet2DConditionModel unet = new UNet2DConditionModel(cfg);
+        AdamW opt = AdamW.standard(unet.namedParameters(), 1e-2);
+        NoiseSchedule sched = NoiseSchedule.sd21();
+        Tensor ctx = randn(1, c.scale.contextLen, cfg.crossAttentionDim());
+        Generator gen = torch.createCPUGenerator(11);
+        c.measuring();
+        double[] loss = new double[1];
+        double[][] times = repeat(c, c.scale.warmup, c.scale.reps, i -> {
+            long t0 = System.nanoTime();
+            try (PointerScope s = new PointerScope()) {
+                try (AutoCloseable ac = p.scope()) {
+                    GeneratorOptional g = new GeneratorOptional(gen);
+                    Tensor zs = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
+                    Tensor ze = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
+                    Tensor noise = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
+                    Tensor t = torch.randint(sched.trainSteps(), new long[]{1}, g, Tensors.options(ScalarType.Long));
+                    Tensor noisy = sched.addNoise(ze, noise, t);
+                    Tensor out = unet.forward(torch.cat(new TensorVector(zs, noisy), 1), t, ctx).to(ScalarType.Float);
+                    Tensor l = CDiffLoss.loss(noise, out.narrow(1, 0, 4), out.narrow(1, 4, 1), sched.sqrtAlphaProd(t));
+                    l.backward();
+                    loss[0] = l.item_double();
+                }
+                opt.step(1e-5);
+                opt.zeroGrad();
+            }
+            return new double[]{secs(t0)};
+        });
+        Flops.Count f = Flops.unet(cfg, 1, lat, lat, c.scale.contextLen);
+        Row r = new Row("train-" + nominal + "-" + key(p), "training step " + lat + "×" + lat + " " + key(p), c.caseName, key(p));
+        r.stats = Stats.of(column(times, 0));
+        r.gflop = 3 * f.gflop();
+        r.gflopWithAttention = 3 * f.totalGflop();
+        r.notes.add("forward + C-Diff loss + backward + AdamW, batch 1; work ≈ 3× forward");
+        if (p == Precision.BF16) r.notes.add("autocast, fp32 master weights");
+        r.extra.put("latent", lat);
+        r.extra.put("last_loss", loss[0]);
+        return List.of(r);
+    }
+
+    static List<Row> vae(Ctx c, int nominal, Precision p) throws Exception {
+        int size = c.scale.image(nominal);
+        VaeConfig cfg = c.scale.vae;
+        c.say("building a random %s VAE", c.scale.tiny ? "tiny" : "full-size");
+        AutoencoderKL vae = randomVae(cfg, 4);
+        forInference(vae, p);
+        torch.manual_seed(5);
+        Tensor img = torch.rand(1, 3, size, size).mul(new Scalar(2)).sub(new Scalar(1));
+        c.measuring();
+        double[][] times = repeat(c, c.scale.warmup, c.scale.reps, i -> {
+            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = p.scope()) {
+                long t0 = System.nanoTime();
+                Tensor z = vae.encodeLatent(img);
+                double enc = secs(t0);
+                long t1 = System.nanoTime();
+                vae.decodeLatent(z);
+                return new double[]{enc, secs(t1)};
+            }
+        });
+        int f = cfg.factor();
+        Flops.Count fe = Flops.vaeEncode(cfg, 1, size, size), fd = Flops.vaeDecode(cfg, 1, size / f, size / f);
+        List<Row> rows = new ArrayList<>();
+        String base = "vae-" + nominal + "-" + key(p);
+        String[] parts = {"encode", "decode", "encode+decode"};
+        Flops.Count[] counts = {fe, fd, null};
+        for (int k = 0; k < 3; k++) {
+            Row r = new Row(base + "/" + parts[k].replace("+", "-"), "VAE " + parts[k] + " " + size + "² " + key(p), c.caseName, key(p));
+            r.stats = Stats.of(column(times, k < 2 ? k : -1));
+            r.gflop = k < 2 ? counts[k].gflop() : fe.gflop() + fd.gflop();
+            r.gflopWithAttention = k < 2 ? counts[k].totalGflop() : fe.totalGflop() + fd.totalGflop();
+            if (p == Precision.BF16) r.notes.add("bf16 weights, autocast");
+            r.extra.put("image", size);
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    /** Times the steps of a translation from its progress callbacks. */
+    static final class StepClock implements Progress {
+        final List<Long> ends = new ArrayList<>();
+
+        @Override
+        public void update(long done, long total, String status) {
+            ends.add(System.nanoTime());
+        }
+    }
+
+    record TranslationRun(double total, double[] stepEnds, int steps) {
+        /** Mean seconds of the steps after the first (the first includes one-off kernel setup). */
+        double perStep() {
+            if (stepEnds.length < 2) return Double.NaN;
+            return (stepEnds[stepEnds.length - 1] - stepEnds[0]) / (stepEnds.length - 1);
+        }
+    }
+
+    static List<Row> translate(Ctx c, int nominal, Precision p, boolean shipped) throws Exception {
+        int size = c.scale.image(nominal);
+        ModelBundle bundle;
+        String modelLabel;
+        if (shipped) {
+            if (c.scale.tiny) throw new Skip("--tiny: the shipped default model is not a tiny model");
+            Path dir = c.scale.defaultModel;
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new Skip("no shipped default model at " + (dir == null ? "models/default" : dir.toAbsolutePath()) + " (pass --model DIR)");
+            }
+            c.say("loading %s", dir);
+            bundle = ModelBundle.load(dir, null);
+            modelLabel = "default model";
+        } else {
+            c.say("building a random %s C-DiffSET model (UNet + VAE)", c.scale.tiny ? "tiny" : "full-size");
+            UNet2DConditionModel unet = randomUNet(c.scale.unet, 1);
+            AutoencoderKL vae = randomVae(c.scale.vae, 4);
+            torch.manual_seed(6);
+            Tensor ctx = randn(1, c.scale.contextLen, c.scale.unet.crossAttentionDim());
+            bundle = new ModelBundle(unet, vae, ctx, NoiseSchedule.sd21(), null);
+            modelLabel = "random weights";
+        }
+        forInference(bundle.unet(), p);
+        forInference(bundle.vae(), p);
+        int levels = bundle.unet().config().levels();
+        int padded = Math.max((size + 7) / 8 * 8, 8 * Math.max(8, 1 << levels));
+        int tile = Math.max(padded, 128);
+        float[] sar = new float[3 * size * size];
+        SplittableRandom rng = new SplittableRandom(9);
+        for (int i = 0; i < sar.length; i++) sar[i] = (float) (rng.nextDouble() * 2 - 1);
+        c.measuring();
+
+        // warm-up: 2 steps, which also measures the cost of a step and of the fixed part (encode, decode, blend)
+        TranslationRun w = translateOnce(bundle, sar, size, tile, 2, p);
+        double step = w.perStep();
+        double fixed = Math.max(0, w.total() - 2 * step);
+        double full = fixed + 50 * step;
+        int reps = c.scale.translateReps;
+        int steps = 50;
+        if (reps * full > c.scale.translateBudget) {
+            steps = (int) Math.floor((c.scale.translateBudget / reps - fixed) / step);
+            steps = Math.max(3, Math.min(50, steps));
+        }
+        c.say("warm-up (2 steps) %.2f s: %.3f s/step, %.2f s encode/decode/blend → 50 steps ≈ %.1f s; timing %d steps × %d runs",
+                w.total(), step, fixed, full, steps, reps);
+        double[] est = new double[reps];
+        double[] perStep = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            TranslationRun r = translateOnce(bundle, sar, size, tile, steps, p);
+            perStep[i] = r.perStep();
+            est[i] = steps == 50 ? r.total() : r.total() + (50 - steps) * r.perStep();
+            c.say("run %d/%d %.2f s (%d steps, %.3f s/step)%s", i + 1, reps, r.total(), steps, perStep[i],
+                    steps == 50 ? "" : String.format(Locale.ROOT, " → 50-step estimate %.1f s", est[i]));
+        }
+        int lat = padded / 8;
+        int ctxLen = (int) bundle.context().size(1);
+        Flops.Count fu = Flops.unet(bundle.unet().config(), 1, lat, lat, ctxLen);
+        Flops.Count fv = Flops.vae(bundle.vae().config(), 1, padded, padded);
+        String id = (shipped ? "default-" : "translate-") + nominal + "-" + key(p);
+        Row r = new Row(id, (steps == 50 ? "" : "≈ ") + "translate " + size + "² 50 steps " + key(p) + (shipped ? " (default model)" : ""),
+                c.caseName, key(p));
+        r.stats = Stats.of(est);
+        r.gflop = 50 * fu.gflop() + fv.gflop();
+        r.gflopWithAttention = 50 * fu.totalGflop() + fv.totalGflop();
+        if (steps < 50) {
+            r.notes.add(String.format(Locale.ROOT, "50-STEP ESTIMATE: %d timed steps per run, + %d × per-step time", steps, 50 - steps));
+        }
+        r.notes.add(modelLabel);
+        if (p == Precision.BF16) r.notes.add("bf16 weights, autocast");
+        if (padded != size) r.notes.add("padded to " + padded + "²");
+        r.extra.put("image", size);
+        r.extra.put("timed_steps", steps);
+        r.extra.put("estimated", steps < 50);
+        r.extra.put("per_step_s", Stats.of(perStep).median());
+        r.extra.put("unet_parameters", bundle.unet().parameterCount());
+        r.extra.put("weight_bytes", bundle.unet().parameterBytes() + bundle.vae().parameterBytes());
+        return List.of(r);
+    }
+
+    static TranslationRun translateOnce(ModelBundle bundle, float[] sar, int size, int tile, int steps, Precision p) {
+        SceneTranslator tr = new SceneTranslator(bundle, new SceneTranslator.Options(steps, 0, tile, 64, 1, p));
+        StepClock clock = new StepClock();
+        long t0 = System.nanoTime();
+        tr.translate(sar, size, size, clock);
+        double total = secs(t0);
+        double[] ends = new double[clock.ends.size()];
+        for (int i = 0; i < ends.length; i++) ends[i] = (clock.ends.get(i) - t0) / 1e9;
+        return new TranslationRun(total, ends, steps);
+    }
+
+    static List<Row> nativeMemory(Ctx c) throws Exception {
+        UNet2DConditionModel unet;
+        Tensor ctx;
+        NoiseSchedule sched;
+        String label;
+        Path dir = c.scale.defaultModel;
+        if (!c.scale.tiny && dir != null && Files.isDirectory(dir)) {
+            ModelBundle b = ModelBundle.load(dir, null);
+            unet = b.unet();
+            ctx = b.context();
+            sched = b.schedule();
+            label = "default model";
+        } else {
+            unet = randomUNet(tinyUNet(), 1);
+            ctx = randn(1, 6, unet.config().crossAttentionDim());
+            sched = NoiseSchedule.sd21();
+            label = c.scale.tiny ? "tiny UNet" : "tiny UNet (no default model)";
+        }
+        // leaks are per step, not per pixel: a full-size model runs at 16×16 latents to keep 110 steps short
+        int lat = c.scale.tiny || unet.parameterCount() > 100_000_000 ? 16 : 32;
+        torch.manual_seed(8);
+        Tensor sarLatent = randn(1, 4, lat, lat);
+        Tensor noise = randn(1, 4, lat, lat);
+        int warm = 10, measured = 100, steps = warm + measured;
+        c.measuring();
+        long before = Memory.physical();
+        long[] at = new long[2];
+        long[] heap = new long[2];
+        long[] ends = new long[steps];
+        long t0 = System.nanoTime();
+        // The real sampling loop inside ONE scope, as SceneTranslator runs it: per-step growth shows here. At steps
+        // 10 and 110 the JVM heap is collected and malloc trimmed first, so that neither Java garbage nor free malloc
+        // pages count as growth: what is left is memory still referenced.
+        try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode()) {
+            Translator.sampleLatents(unet, sched, sarLatent, ctx, noise, steps, null, i -> {
+                ends[i] = System.nanoTime();
+                int k = i == warm - 1 ? 0 : i == steps - 1 ? 1 : -1;
+                if (k >= 0) {
+                    Memory.settle();
+                    at[k] = Memory.physical();
+                    heap[k] = Runtime.getRuntime().totalMemory();
+                }
+            });
+        }
+        Memory.settle();
+        long after = Memory.physical();
+        double[] per = new double[measured];
+        for (int i = 0; i < measured; i++) per[i] = (ends[warm + i] - ends[warm + i - 1]) / 1e9;
+        double growth = Memory.mb(at[1] - at[0]);
+        double heapGrowth = Memory.mb(heap[1] - heap[0]);
+        double nativeGrowth = growth - heapGrowth;
+        Row r = new Row("native-100", "native memory over 100 DDIM steps (" + label + ", " + lat + "×" + lat + ")", c.caseName, null);
+        r.stats = Stats.of(per);
+        boolean ok = nativeGrowth < 16;
+        r.notes.add(String.format(Locale.ROOT, "time per step; physicalBytes %.0f → %.0f MB over steps 10→110 (%+.1f MB, of which JVM heap %+.1f MB:"
+                        + " native %+.1f MB, %s); %.0f MB before, %.0f MB after",
+                Memory.mb(at[0]), Memory.mb(at[1]), growth, heapGrowth, nativeGrowth, ok ? "no growth" : "GROWTH", Memory.mb(before), Memory.mb(after)));
+        r.extra.put("model", label);
+        r.extra.put("physical_before_mb", Memory.mb(before));
+        r.extra.put("physical_step10_mb", Memory.mb(at[0]));
+        r.extra.put("physical_step110_mb", Memory.mb(at[1]));
+        r.extra.put("physical_after_mb", Memory.mb(after));
+        r.extra.put("rss_growth_mb", growth);
+        r.extra.put("heap_committed_growth_mb", heapGrowth);
+        r.extra.put("growth_mb", nativeGrowth);
+        r.extra.put("growth_per_step_kb", nativeGrowth * 1024 / measured);
+        r.extra.put("total_s", secs(t0));
+        return List.of(r);
+    }
+}
