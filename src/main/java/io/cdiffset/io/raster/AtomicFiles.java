@@ -63,11 +63,7 @@ public final class AtomicFiles {
         boolean ok = false;
         try {
             writer.accept(tmp);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
+            publish(tmp, abs);
             ok = true;
         } finally {
             if (!ok) {
@@ -77,6 +73,23 @@ public final class AtomicFiles {
                     // best effort; the original failure is what matters
                 }
             }
+        }
+    }
+
+    /**
+     * Gives a finished temporary file ordinary permissions (rw-r--r--; temp files are created private) and renames
+     * it over the target atomically where the file system allows.
+     */
+    public static void publish(Path tmp, Path target) throws IOException {
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException ignored) {
+            // not a POSIX file system
+        }
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
