@@ -5,6 +5,8 @@ import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.SafeTensors;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.model.ConfigJson;
+import io.cdiffset.model.LdmKeys;
+import io.cdiffset.model.Sd21Configs;
 import io.cdiffset.model.WeightKeys;
 import io.cdiffset.model.clip.ClipTextModel;
 import io.cdiffset.model.tokenizer.ClipTokenizer;
@@ -35,6 +37,7 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
     public static final int[] PROMPT_IDS = {49406, 23244, 268, 16822, 2867, 49407};
 
     public static ModelBundle load(Path folder, Path unetFile) {
+        if (Files.isRegularFile(folder) && folder.getFileName().toString().endsWith(".safetensors")) return loadSingleFile(folder, unetFile);
         if (!Files.isDirectory(folder)) {
             throw new WeightsException(folder + ": not a model folder; pass a diffusers-layout folder (unet/ vae/ ...) or a cdiffset checkpoint");
         }
@@ -52,10 +55,36 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         return new ModelBundle(unet, vae, context, sched, folder);
     }
 
+    /**
+     * An original single-file SD 2.x checkpoint (LDM names): VAE and text encoder come from it (SD 2.1-base configs),
+     * the C-DiffSET UNet from {@code unetFile}. The prompt is encoded from its fixed token ids.
+     */
+    static ModelBundle loadSingleFile(Path file, Path unetFile) {
+        if (unetFile == null) {
+            throw new WeightsException(file + ": a single-file SD checkpoint holds a plain 4-in/4-out UNet; pass --unet with a C-DiffSET 8-in/5-out UNet file");
+        }
+        LdmKeys.Split<Tensor> sp = LdmKeys.convert(SafeTensors.read(file), Sd21Configs.textEncoder()).requireMapped(file.toString());
+        AutoencoderKL vae = new AutoencoderKL(Sd21Configs.vae());
+        vae.load(sp.vae(), file + " (VAE part)");
+        vae.requiresGrad(false);
+        ClipTextModel te = new ClipTextModel(Sd21Configs.textEncoder());
+        te.load(WeightKeys.textFromAny(sp.textEncoder()), file + " (text encoder part)");
+        long[] ids = new long[PROMPT_IDS.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = PROMPT_IDS[i];
+        Tensor context;
+        try (InferenceMode im = new InferenceMode()) {
+            context = te.forward(Tensors.fromLongs(ids, 1, ids.length)).clone();
+        }
+        UNet2DConditionModel unet = loadUNet(Sd21Configs.unet(), unetFile);
+        return new ModelBundle(unet, vae, context, NoiseSchedule.fromConfig(Sd21Configs.scheduler().root()), file);
+    }
+
     static UNet2DConditionModel loadUNet(Path unetDir, Path override) {
-        Path cfgFile = unetDir.resolve("config.json");
         Path weights = override != null ? override : weightsFile(unetDir, "diffusion_pytorch_model");
-        UNetConfig cfg = UNetConfig.from(ConfigJson.read(cfgFile));
+        return loadUNet(UNetConfig.from(ConfigJson.read(unetDir.resolve("config.json"))), weights);
+    }
+
+    static UNet2DConditionModel loadUNet(UNetConfig cfg, Path weights) {
         int in, out;
         try (SafeTensors st = SafeTensors.open(weights)) {
             Map<String, SafeTensors.Entry> e = WeightKeys.unetEntries(st.entries());

@@ -23,6 +23,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.ArrayDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The training loop shared by the UNet (C-DiffSET) and VAE trainers: warm-up + cosine learning rate, AdamW,
@@ -37,8 +42,14 @@ public final class Trainer {
 
         Map<String, Tensor> trainable();
 
-        /** One micro-batch: forward, loss / accum, backward. Returns the unscaled loss value. */
-        double microStep(long step, int micro, SplittableRandom rng, Generator gen, double scale);
+        /**
+         * Loads and augments one micro-batch (CPU-side arrays only, no tensors). Runs on a background thread ahead
+         * of the model; must depend only on its arguments.
+         */
+        Object load(long step, int micro, SplittableRandom rng);
+
+        /** One micro-batch: forward, loss × scale, backward. Returns the unscaled loss value. */
+        double microStep(Object batch, Generator gen, double scale);
 
         /** Writes the model (diffusers layout) into {@code dir}. */
         void exportModel(Path dir) throws IOException;
@@ -108,14 +119,31 @@ public final class Trainer {
         long done = 0;
         int every = Math.max(1, cfg.i("log.every"));
         double ema = Double.NaN;
+        ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "cdiffset-batch-loader");
+            t.setDaemon(true);
+            return t;
+        });
+        ArrayDeque<Future<Object>> ahead = new ArrayDeque<>();
+        long nextLoad = start * accum;
+        try {
         for (long step = start; step < steps; step++) {
             double loss = 0;
             double rate = lr.at(step);
+            while (ahead.size() < 2 * accum && nextLoad < steps * accum) {
+                final long idx = nextLoad++;
+                ahead.add(loader.submit(() -> task.load(idx / accum, (int) (idx % accum), new SplittableRandom(mix(seed, idx / accum, idx % accum)))));
+            }
             try (PointerScope scope = new PointerScope(); AutoCloseable ac = precision.scope()) {
                 for (int m = 0; m < accum; m++) {
-                    SplittableRandom rng = new SplittableRandom(mix(seed, step, m));
+                    Object batch;
+                    try {
+                        batch = ahead.poll().get();
+                    } catch (ExecutionException e) {
+                        throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                    }
                     gen.set_current_seed(mix(seed, step, 1000 + m));
-                    loss += task.microStep(step, m, rng, gen, 1.0 / accum) / accum;
+                    loss += task.microStep(batch, gen, 1.0 / accum) / accum;
                 }
             } catch (RuntimeException e) {
                 throw e;
@@ -173,6 +201,9 @@ public final class Trainer {
             }
             afterStep.accept(cur);
         }
+        } finally {
+            loader.shutdownNow();
+        }
         progress.finish();
         return cps.latest();
     }
@@ -202,7 +233,14 @@ public final class Trainer {
                     }
                 }
                 AtomicFile.writeString(jsonl, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
-                if (!Files.exists(csv) || start == 0) AtomicFile.writeString(csv, "step,loss,lr,it_per_s\n");
+                StringBuilder rows = new StringBuilder("step,loss,lr,it_per_s\n");
+                if (Files.exists(csv) && start > 0) {
+                    for (String line : Files.readAllLines(csv)) {
+                        if (line.isBlank() || line.startsWith("step")) continue;
+                        if (Long.parseLong(line.substring(0, line.indexOf(','))) <= start) rows.append(line).append('\n');
+                    }
+                }
+                AtomicFile.writeString(csv, rows.toString());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -166,9 +166,11 @@ public final class UNetTask implements Trainer.Task {
         return unet;
     }
 
+    /** A micro-batch: latent crops (cached mode) or image crops, as arrays. */
+    record Batch(float[] sar, float[] eo, boolean latents, int size) {}
+
     @Override
-    public double microStep(long step, int micro, SplittableRandom rng, Generator gen, double scale) {
-        Tensor zs, ze;
+    public Object load(long step, int micro, SplittableRandom rng) {
         if (latentCache != null) {
             int ls = crop / 8;
             float[] s = new float[batch * 4 * ls * ls], e = new float[batch * 4 * ls * ls];
@@ -181,13 +183,23 @@ public final class UNetTask implements Trainer.Task {
                 PairImages.cropInto(latentCache.get(i)[0], 4, lh, lw, y0, x0, ls, hf, vf, rot, s, b * 4 * ls * ls);
                 PairImages.cropInto(latentCache.get(i)[1], 4, lh, lw, y0, x0, ls, hf, vf, rot, e, b * 4 * ls * ls);
             }
-            zs = Tensors.fromFloats(s, batch, 4, ls, ls);
-            ze = Tensors.fromFloats(e, batch, 4, ls, ls);
+            return new Batch(s, e, true, ls);
+        }
+        PairImages.Crops c = train.sample(rng, batch, crop);
+        return new Batch(c.sar(), c.eo(), false, crop);
+    }
+
+    @Override
+    public double microStep(Object loaded, Generator gen, double scale) {
+        Batch bt = (Batch) loaded;
+        Tensor zs, ze;
+        if (bt.latents()) {
+            zs = Tensors.fromFloats(bt.sar(), batch, 4, bt.size(), bt.size());
+            ze = Tensors.fromFloats(bt.eo(), batch, 4, bt.size(), bt.size());
         } else {
-            PairImages.Crops c = train.sample(rng, batch, crop);
             try (NoGradGuard g = new NoGradGuard()) {
-                zs = encode(Tensors.fromFloats(c.sar(), batch, 3, crop, crop));
-                ze = encode(Tensors.fromFloats(c.eo(), batch, 3, crop, crop));
+                zs = encode(Tensors.fromFloats(bt.sar(), batch, 3, crop, crop));
+                ze = encode(Tensors.fromFloats(bt.eo(), batch, 3, crop, crop));
             }
         }
         Tensor t = torch.randint(sched.trainSteps(), new long[]{batch}, new GeneratorOptional(gen), Tensors.options(ScalarType.Long));

@@ -79,8 +79,13 @@ public final class VaeTask implements Trainer.Task {
     }
 
     @Override
-    public double microStep(long step, int micro, SplittableRandom rng, Generator gen, double scale) {
-        PairImages.Crops c = train.sample(rng, (batch + 1) / 2, crop);
+    public Object load(long step, int micro, SplittableRandom rng) {
+        return train.sample(rng, (batch + 1) / 2, crop);
+    }
+
+    @Override
+    public double microStep(Object loaded, Generator gen, double scale) {
+        PairImages.Crops c = (PairImages.Crops) loaded;
         int half = c.batch();
         Tensor sar = Tensors.fromFloats(c.sar(), half, 3, crop, crop);
         Tensor eo = Tensors.fromFloats(c.eo(), half, 3, crop, crop);

@@ -32,4 +32,6 @@ class FixtureParityTest {
     @Test void cdiffLoss() { check("cdiff_loss"); }
     @Test void pipeline() { check("pipeline"); }
     @Test void trainStep() { check("train_step"); }
+    @Test void tokenizer() { check("tokenizer"); }
+    @Test void metrics() { check("metrics"); }
 }
