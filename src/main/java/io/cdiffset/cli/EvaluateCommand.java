@@ -57,6 +57,8 @@ final class EvaluateCommand implements Callable<Integer> {
     int limit;
     @Option(names = "--baselines", description = "also score a flat image of the training set's mean EO colour and the SAR shown as grey RGB")
     boolean baselines;
+    @Option(names = "--reconstruct", description = "score the model's VAE instead: prediction = decode(encode(target EO)) (how well the VAE fits your data)")
+    boolean reconstruct;
     @Option(names = "--lpips-vgg", paramLabel = "FILE", description = "torchvision VGG16 weights (safetensors) for LPIPS")
     Path lpipsVgg;
     @Option(names = "--inception", paramLabel = "FILE", description = "pytorch-fid InceptionV3 weights (safetensors) for FID")
@@ -90,7 +92,8 @@ final class EvaluateCommand implements Callable<Integer> {
         Map<String, List<Evaluator.Example>> runs = new LinkedHashMap<>();
         ModelBundle bundle = ModelBundle.load(model, unet);
         System.err.printf("translating %d %dx%d crops of the %s split with %s (%d DDIM steps)%n", n, crop, crop, split, model, steps);
-        List<float[][]> preds = Evaluator.translateCrops(bundle, crops.sar(), n, crop, steps, seed, batch, new ConsoleProgress("translate"));
+        List<float[][]> preds = reconstruct ? Evaluator.reconstructCrops(bundle, crops.eo(), n, crop, batch, new ConsoleProgress("reconstruct"))
+                : Evaluator.translateCrops(bundle, crops.sar(), n, crop, steps, seed, batch, new ConsoleProgress("translate"));
         List<Evaluator.Example> main = new ArrayList<>(), flat = new ArrayList<>(), grey = new ArrayList<>();
         float[] mean = baselines ? meanColour(parts[0]) : null;
         for (int i = 0; i < n; i++) {

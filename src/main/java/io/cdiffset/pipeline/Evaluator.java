@@ -117,6 +117,22 @@ public final class Evaluator {
         Rasters.writePng(png, new Raster(w, h, c, u8, SampleType.U8, null));
     }
 
+    /** VAE round trip of same-size EO crops (CHW in [-1,1]): decode(posterior mean) in [0,1], no confidence. */
+    public static List<float[][]> reconstructCrops(ModelBundle m, float[] eo, int n, int s, int batch, Progress progress) {
+        List<float[][]> out = new ArrayList<>();
+        int plane = 3 * s * s;
+        for (int i = 0; i < n; i += batch) {
+            int b = Math.min(batch, n - i);
+            try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
+                Tensor x = Tensors.fromFloats(java.util.Arrays.copyOfRange(eo, i * plane, (i + b) * plane), b, 3, s, s);
+                Tensor rec = Translator.toUnitRange(m.vae().decode(m.vae().posteriorMean(x)));
+                for (int j = 0; j < b; j++) out.add(new float[][]{Tensors.toFloats(rec.select(0, j)), null});
+            }
+            progress.update(Math.min(n, i + b), n, "reconstructing crops");
+        }
+        return out;
+    }
+
     /**
      * Translates same-size crops (CHW in [-1,1], n × 3 × s × s) in batches; crop i uses noise seeded by (seed, i).
      * Returns {prediction [0,1] per crop, confidence per crop (or null)}.

@@ -256,8 +256,8 @@ public final class UNetTask implements Trainer.Task {
         Tensor x0 = xt.sub(out.narrow(1, 0, 4).mul(new Scalar(Math.sqrt(1 - a)))).div(new Scalar(Math.sqrt(a)));
         Tensor oneStep = Translator.toUnitRange(vae.decodeLatent(x0));
         List<List<Pictures.Cell>> rows = new ArrayList<>();
-        List<String> titles = new ArrayList<>(List.of("SAR", "EO at t=T/2 (1 step)", "EO (DDIM " + cfg.i("inference.steps") + ")", "target EO"));
-        if (cdiff) titles.add("confidence t=T/2");
+        List<String> titles = new ArrayList<>(List.of("SAR", "EO 1 step t=T/2", "EO DDIM " + cfg.i("inference.steps"), "target EO"));
+        if (cdiff) titles.add("confidence");
         int s = crop;
         for (int i = 0; i < k; i++) {
             List<Pictures.Cell> row = new ArrayList<>();

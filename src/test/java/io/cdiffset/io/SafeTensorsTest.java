@@ -102,6 +102,30 @@ class SafeTensorsTest {
         assertTrue(e.getMessage().contains("overlap"), e.getMessage());
     }
 
+    @Test
+    void readsTensorsPastTheFirstTwoGibibytes() throws Exception {
+        // a sparse 2.5 GiB file: a huge first tensor (never loaded) and a small one whose offset needs 64 bits
+        long big = 640L * 1024 * 1024; // floats: 2.5 GiB
+        String header = "{\"big\":{\"dtype\":\"F32\",\"shape\":[" + big + "],\"data_offsets\":[0," + big * 4 + "]},"
+                + "\"small\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + big * 4 + "," + (big * 4 + 8) + "]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        Path f = tmp.resolve("huge.safetensors");
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, h.length);
+            r.write(b.array());
+            r.write(h);
+            long smallAt = 8 + h.length + big * 4;
+            r.setLength(smallAt + 8);
+            r.seek(smallAt);
+            ByteBuffer v = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(2.5f).putFloat(-7f);
+            r.write(v.array());
+        }
+        try (SafeTensors st = SafeTensors.open(f)) {
+            assertTrue(st.entries().get("small").offset() > Integer.MAX_VALUE);
+            assertArrayEquals(new float[]{2.5f, -7f}, Tensors.toFloats(st.load("small")));
+        }
+    }
+
     private static long readHeaderLength(Path f) {
         try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "r")) {
             byte[] b = new byte[8];

@@ -33,12 +33,14 @@ class SeamTest {
             }
         }
         int tile = 512, overlap = 64;
-        SceneTranslator blended = new SceneTranslator(model, new SceneTranslator.Options(2, 3, tile, overlap, 2, Precision.FP32));
+        SceneTranslator blended = new SceneTranslator(model, new SceneTranslator.Options(1, 3, tile, overlap, 2, Precision.FP32));
         SceneTranslator.Output o = blended.translate(sar, n, n, Progress.NONE);
         double ratio = borderRatio(o.eo(), n, SceneTranslator.positions(n, tile, overlap), tile);
         System.out.printf("seam ratio (border / interior mean |gradient|), blended tile %d overlap %d: %.4f%n", tile, overlap, ratio);
 
-        // control: the same measurement on the same mosaic with a faint seam added along every window border
+        // control: the same measurement on the same mosaic with a step, as large as the mosaic's mean gradient,
+        // added along every window border: a seam of that size must register
+        double step = meanGradient(o.eo(), n);
         float[] seamed = o.eo().clone();
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < n; y++) {
@@ -48,16 +50,30 @@ class SeamTest {
                         if (p > 0 && x >= p) blockX++;
                         if (p > 0 && y >= p) blockY++;
                     }
-                    seamed[c * n * n + y * n + x] += 0.02f * ((blockX + blockY) % 2);
+                    seamed[c * n * n + y * n + x] += (float) step * ((blockX + blockY) % 2);
                 }
             }
         }
         double seamRatio = borderRatio(seamed, n, SceneTranslator.positions(n, tile, overlap), tile);
-        System.out.printf("seam ratio with a 0.02 step added at the window starts (control): %.4f%n", seamRatio);
+        System.out.printf("seam ratio with a %.4f step added at the window starts (control): %.4f%n", step, seamRatio);
         assertTrue(seamRatio > 1.05, "control: an artificial seam must raise the ratio, got " + seamRatio);
         assertTrue(ratio <= 1.0, "blended tiles show seams: border/interior gradient ratio " + ratio);
         assertEquals(3 * n * n, o.eo().length);
         assertNotNull(o.confidence());
+    }
+
+    static double meanGradient(float[] eo, int n) {
+        double sum = 0;
+        long cnt = 0;
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < n; y++) {
+                for (int x = 1; x < n; x++) {
+                    sum += Math.abs(eo[c * n * n + y * n + x] - eo[c * n * n + y * n + x - 1]);
+                    cnt++;
+                }
+            }
+        }
+        return sum / cnt;
     }
 
     /**
