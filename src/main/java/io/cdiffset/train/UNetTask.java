@@ -134,18 +134,41 @@ public final class UNetTask implements Trainer.Task {
         }
     }
 
+    /**
+     * Encodes every training image once, in 256-pixel tiles stitched into one latent canvas per image: the frozen
+     * VAE then sees windows of the size it sees at translation time (its mid-block attention over a whole 1024²
+     * scene would see 16× more tokens and give latents unlike the ones inference produces).
+     */
     void cacheLatents(Progress progress) {
         latentCache = new ArrayList<>();
+        int tile = 256;
         int k = 0;
         for (PairImages.Image im : train.images()) {
-            try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope(); NoGradGuard g = new NoGradGuard()) {
-                Tensor zs = encode(Tensors.fromFloats(im.sar(), 1, 3, im.height(), im.width()));
-                Tensor ze = encode(Tensors.fromFloats(im.eo(), 1, 3, im.height(), im.width()));
-                latentCache.add(new float[][]{Tensors.toFloats(zs), Tensors.toFloats(ze)});
+            int h = im.height(), w = im.width();
+            float[] ls = new float[4 * (h / 8) * (w / 8)], le = new float[4 * (h / 8) * (w / 8)];
+            int th = Math.min(tile, Math.min(h, w) / 8 * 8), tw = th;
+            float[] bs = new float[3 * th * tw], be = new float[3 * th * tw];
+            for (int y0 = 0; y0 < h / 8 * 8; y0 += th) {
+                for (int x0 = 0; x0 < w / 8 * 8; x0 += tw) {
+                    int y = Math.min(y0, h / 8 * 8 - th), x = Math.min(x0, w / 8 * 8 - tw);
+                    PairImages.cropInto(im.sar(), 3, h, w, y, x, th, false, false, false, bs, 0);
+                    PairImages.cropInto(im.eo(), 3, h, w, y, x, th, false, false, false, be, 0);
+                    try (org.bytedeco.javacpp.PointerScope sc = new org.bytedeco.javacpp.PointerScope(); NoGradGuard g = new NoGradGuard()) {
+                        place(Tensors.toFloats(encode(Tensors.fromFloats(bs, 1, 3, th, tw))), ls, h / 8, w / 8, y / 8, x / 8, th / 8, tw / 8);
+                        place(Tensors.toFloats(encode(Tensors.fromFloats(be, 1, 3, th, tw))), le, h / 8, w / 8, y / 8, x / 8, th / 8, tw / 8);
+                    }
+                }
             }
+            latentCache.add(new float[][]{ls, le});
             progress.update(++k, train.size(), "caching latents");
         }
-        provenance.put("latent_cache", "whole-image latents, random latent crops with joint flips/rot90");
+        provenance.put("latent_cache", "latents of 256-pixel tiles stitched per image; random latent crops with joint flips/rot90");
+    }
+
+    private static void place(float[] src, float[] dst, int lh, int lw, int y, int x, int th, int tw) {
+        for (int c = 0; c < 4; c++) {
+            for (int r = 0; r < th; r++) System.arraycopy(src, c * th * tw + r * tw, dst, c * lh * lw + (y + r) * lw + x, tw);
+        }
     }
 
     private Tensor encode(Tensor images) {
