@@ -105,7 +105,8 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         return unet;
     }
 
-    static AutoencoderKL loadVae(Path vaeDir) {
+    /** A frozen VAE from a diffusers vae/ folder (config.json + weights, any variant name, legacy attention names). */
+    public static AutoencoderKL loadVae(Path vaeDir) {
         AutoencoderKL vae = new AutoencoderKL(VaeConfig.from(ConfigJson.read(vaeDir.resolve("config.json"))));
         Path w = weightsFile(vaeDir, "diffusion_pytorch_model");
         vae.load(WeightKeys.vaeFromAny(SafeTensors.read(w)), w.toString());

@@ -5,8 +5,6 @@ import io.cdiffset.model.ConfigJson;
 import io.cdiffset.model.WeightKeys;
 import io.cdiffset.model.unet.UNet2DConditionModel;
 import io.cdiffset.model.unet.UNetConfig;
-import io.cdiffset.model.vae.AutoencoderKL;
-import io.cdiffset.model.vae.VaeConfig;
 import io.cdiffset.pipeline.ModelBundle;
 
 import java.nio.file.Path;
@@ -14,13 +12,6 @@ import java.nio.file.Path;
 /** Loading pretrained components for training (any channel layout, trainable). */
 final class ModelBundleAccess {
     private ModelBundleAccess() {}
-
-    static AutoencoderKL vae(Path dir) {
-        AutoencoderKL vae = new AutoencoderKL(VaeConfig.from(ConfigJson.read(dir.resolve("config.json"))));
-        Path w = ModelBundle.weightsFile(dir, "diffusion_pytorch_model");
-        vae.load(WeightKeys.vaeFromAny(SafeTensors.read(w)), w.toString());
-        return vae;
-    }
 
     static UNet2DConditionModel baseUnet(Path dir) {
         Path w = ModelBundle.weightsFile(dir, "diffusion_pytorch_model");

@@ -89,7 +89,7 @@ public final class UNetTask implements Trainer.Task {
         if (base != null && !base.isBlank()) {
             Path b = Path.of(base);
             vaeDir = b.resolve("vae");
-            vae = ModelBundleAccess.vae(vaeDir);
+            vae = ModelBundle.loadVae(vaeDir);
             ctx = ModelBundle.loadContext(b);
             unet = ModelBundleAccess.baseUnet(b.resolve("unet"));
             UNetConfig c = unet.config();
@@ -104,7 +104,7 @@ public final class UNetTask implements Trainer.Task {
             String v = cfg.str("model.vae");
             if (v == null || v.isBlank()) throw new IllegalArgumentException("set model.base (an SD 2.1-base folder) or model.vae (a VAE from 'cdiffset train-vae')");
             vaeDir = resolveVaeDir(Path.of(v));
-            vae = ModelBundleAccess.vae(vaeDir);
+            vae = ModelBundle.loadVae(vaeDir);
             torch.manual_seed(cfg.l("train.seed"));
             unet = new UNet2DConditionModel(ModelFactory.unetConfig(cfg, 8, cdiff ? 5 : 4));
             if (cdiff) zeroVarianceHead(unet);
