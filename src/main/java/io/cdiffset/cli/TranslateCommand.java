@@ -1,16 +1,17 @@
 package io.cdiffset.cli;
 
 import io.cdiffset.data.SarMapping;
+import io.cdiffset.data.SarRows;
 import io.cdiffset.engine.Engine;
 import io.cdiffset.engine.Precision;
-import io.cdiffset.io.raster.ColorMaps;
 import io.cdiffset.io.raster.GeoInfo;
 import io.cdiffset.io.raster.Raster;
 import io.cdiffset.io.raster.RasterHeader;
 import io.cdiffset.io.raster.Rasters;
-import io.cdiffset.io.raster.SampleType;
 import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.translate.SarSource;
 import io.cdiffset.translate.SceneTranslator;
+import io.cdiffset.translate.SceneWriter;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -83,47 +84,51 @@ final class TranslateCommand implements Callable<Integer> {
             bundle.unet().storeMatmulWeightsAs(torch.ScalarType.BFloat16);
             bundle.vae().storeMatmulWeightsAs(torch.ScalarType.BFloat16);
         }
+        if (confidence && bundle.unet().config().outChannels() <= 4) {
+            throw new UserError("--confidence: this model has no variance head (4 output channels)");
+        }
         SceneTranslator tr = new SceneTranslator(bundle, opt);
         System.err.printf("translating %d image(s) with %s (%d DDIM steps, seed %d, %s) → %s%n", files.size(), modelDir, steps, seed, precision, out);
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
-            Raster sar = Rasters.read(f);
-            float[] x = SarMapping.toModel(sar, f.getFileName().toString());
+            RasterHeader hdr = headers.get(i);
+            SarSource source;
+            GeoInfo geo;
+            int h = hdr.height(), w = hdr.width();
+            if (hdr.format().contains("TIFF")) {
+                // streamed: percentiles in passes over the file, then one band of rows per row of windows
+                source = SarRows.open(f, hdr)::rows;
+                geo = hdr.geo();
+            } else {
+                // PNG / JPEG: javax.imageio cannot read windows efficiently, so the image is read whole
+                Raster sar = Rasters.read(f);
+                source = SarSource.inMemory(SarMapping.toModel(sar, f.getFileName().toString()), sar.height(), sar.width());
+                geo = sar.geo();
+                h = sar.height();
+                w = sar.width();
+            }
             ConsoleProgress p = new ConsoleProgress(String.format("[%d/%d] %s", i + 1, files.size(), f.getFileName()));
-            SceneTranslator.Output o = tr.translate(x, sar.height(), sar.width(), p);
-            p.finish();
-            for (Path written : write(f, sar.geo(), o)) System.out.println(written);
+            List<Path> written;
+            try (SceneWriter sink = writer(f, w, h, geo)) {
+                tr.translate(source, h, w, sink, p);
+                p.finish();
+                written = sink.commit();
+            }
+            for (Path wr : written) System.out.println(wr);
         }
         return 0;
     }
 
-    List<Path> write(Path input, GeoInfo geo, SceneTranslator.Output o) {
+    /**
+     * The outputs of one input: OUT/&lt;name&gt;.tif (GeoTIFF, if the input is georeferenced) or .png, and with
+     * --confidence OUT/&lt;name&gt;_confidence.png and _confidence.tif; written as the rows arrive, published at the end.
+     */
+    SceneWriter writer(Path input, int w, int h, GeoInfo geo) throws IOException {
         String stem = stem(input);
-        List<Path> written = new ArrayList<>();
-        int h = o.height(), w = o.width();
-        float[] u8 = new float[o.eo().length];
-        for (int i = 0; i < u8.length; i++) u8[i] = Math.round(Math.max(0f, Math.min(1f, o.eo()[i])) * 255f);
-        Raster eo = new Raster(w, h, 3, u8, SampleType.U8, geo);
-        Path eoPath;
-        if (geo != null) {
-            eoPath = out.resolve(stem + ".tif");
-            Rasters.writeGeoTiff(eoPath, eo, geo);
-        } else {
-            eoPath = out.resolve(stem + ".png");
-            Rasters.writePng(eoPath, eo);
-        }
-        written.add(eoPath);
-        if (confidence) {
-            if (o.confidence() == null) throw new UserError("--confidence: this model has no variance head (4 output channels)");
-            float[] norm = SceneTranslator.normalise(o.confidence());
-            Path png = out.resolve(stem + "_confidence.png");
-            Rasters.writePng(png, ColorMaps.colorize(norm, w, h));
-            Path tif = out.resolve(stem + "_confidence.tif");
-            Rasters.writeGeoTiff(tif, new Raster(w, h, 1, norm, SampleType.F32, geo), geo);
-            written.add(png);
-            written.add(tif);
-        }
-        return written;
+        Path eo = out.resolve(stem + (geo != null ? ".tif" : ".png"));
+        Path png = confidence ? out.resolve(stem + "_confidence.png") : null;
+        Path tif = confidence ? out.resolve(stem + "_confidence.tif") : null;
+        return new SceneWriter(w, h, geo, eo, png, tif);
     }
 
     static String stem(Path p) {

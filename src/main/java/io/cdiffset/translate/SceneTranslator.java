@@ -13,6 +13,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +22,8 @@ import java.util.List;
  * Translates a SAR image of any size: the image is padded to a multiple of 8, cut into overlapping windows of
  * {@code tile} pixels, each window is sampled with DDIM from its crop of ONE seeded noise canvas (so overlaps agree),
  * and the decoded windows are blended with weights that ramp linearly across the overlaps (no visible seams).
- * Memory per window is bounded by the tile size; the mosaic itself holds 5 floats per pixel.
+ * Windows are processed one row of windows at a time, reading the SAR from a {@link SarSource} and handing finished
+ * rows to a {@link RowSink}, so memory is bounded by the tile size and the image width, not the image height.
  */
 public final class SceneTranslator {
     public record Options(int steps, long seed, int tile, int overlap, int batch, Precision precision) {
@@ -68,20 +71,50 @@ public final class SceneTranslator {
         return out;
     }
 
-    /** @param sar CHW in [-1,1], 3 channels. */
+    /**
+     * Translates an image held in memory (the whole result is returned; for scenes too large for that use
+     * {@link #translate(SarSource, int, int, RowSink, Progress)}).
+     *
+     * @param sar CHW in [-1,1], 3 channels.
+     */
     public Output translate(float[] sar, int h, int w, Progress progress) {
+        float[] outEo = new float[3 * h * w];
+        float[][] outConf = new float[1][];
+        RowSink collect = (y, rows, eo, conf) -> {
+            for (int c = 0; c < 3; c++) System.arraycopy(eo, c * rows * w, outEo, c * h * w + y * w, rows * w);
+            if (conf != null) {
+                if (outConf[0] == null) outConf[0] = new float[h * w];
+                System.arraycopy(conf, 0, outConf[0], y * w, rows * w);
+            }
+        };
+        try {
+            translate(SarSource.inMemory(sar, h, w), h, w, collect, progress);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the collecting sink does no I/O
+        }
+        return new Output(outEo, outConf[0], h, w);
+    }
+
+    /**
+     * Translates an {@code h × w} image row band by row band: the SAR is read from {@code source} one row of windows
+     * at a time, and each output row goes to {@code sink} (top to bottom, exactly once) as soon as no later window
+     * overlaps it. Memory is bounded by the tile size and the image width (about 8 floats per pixel of a band of
+     * tile rows, plus the seeded noise canvas of 4×(H/8)×(W/8) floats); the numbers are bit-identical to
+     * {@link #translate(float[], int, int, Progress)}.
+     */
+    public void translate(SarSource source, int h, int w, RowSink sink, Progress progress) throws IOException {
         int hp = (h + 7) / 8 * 8, wp = (w + 7) / 8 * 8;
         int min = 8 * minLatent();
         hp = Math.max(hp, min);
         wp = Math.max(wp, min);
-        float[] padded = reflectPad(sar, 3, h, w, hp, wp);
         List<Window> wins = windows(hp, wp, opt.tile(), opt.overlap());
         Generator gen = torch.createCPUGenerator(opt.seed());
         Tensor canvas = torch.randn(new long[]{1, 4, hp / 8, wp / 8}, new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
-        float[] acc = new float[3 * hp * wp];
-        float[] conf = model.unet().config().outChannels() > 4 ? new float[hp * wp] : null;
-        float[] wsum = new float[hp * wp];
+        boolean hasConf = model.unet().config().outChannels() > 4;
+        BlendBand band = new BlendBand(wp, bandRows(wins, opt.batch()));
+        PaddedRows input = new PaddedRows(source, h, w, hp, wp);
         int done = 0;
+        int flushed = 0;
         for (int i = 0; i < wins.size(); i += opt.batch()) {
             List<Window> group = wins.subList(i, Math.min(wins.size(), i + opt.batch()));
             try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
@@ -90,7 +123,7 @@ public final class SceneTranslator {
                 List<Tensor> noise = new ArrayList<>();
                 for (int g = 0; g < group.size(); g++) {
                     Window win = group.get(g);
-                    copyWindow(padded, 3, hp, wp, win, in, g * 3 * th * tw);
+                    input.copyWindow(win, in, g * 3 * th * tw);
                     noise.add(canvas.narrow(2, win.y() / 8, th / 8).narrow(3, win.x() / 8, tw / 8));
                 }
                 Tensor x = Tensors.fromFloats(in, group.size(), 3, th, tw);
@@ -112,7 +145,7 @@ public final class SceneTranslator {
                 }
                 float[] eoArr = Tensors.toFloats(eo);
                 float[] cArr = null;
-                if (conf != null && rawMid != null) {
+                if (hasConf && rawMid != null) {
                     Tensor c = CDiffLoss.confidence(rawMid.to(ScalarType.Float));
                     c = torch.upsample_bilinear2d(c, new long[]{th, tw}, false);
                     cArr = Tensors.toFloats(c);
@@ -120,22 +153,35 @@ public final class SceneTranslator {
                 for (int g = 0; g < group.size(); g++) {
                     Window win = group.get(g);
                     float[] wgt = blendWeights(win, hp, wp, opt.overlap());
-                    accumulate(acc, wsum, conf, hp, wp, win, eoArr, g * 3 * th * tw, cArr, g * th * tw, wgt);
+                    band.add(win, eoArr, g * 3 * th * tw, cArr, g * th * tw, wgt);
                 }
             }
             done += group.size();
+            // rows above the next window are final: no later window touches them
+            int next = done < wins.size() ? wins.get(done).y() : hp;
+            int emitEnd = Math.min(next, h);
+            if (emitEnd > flushed) {
+                float[][] rows = band.normalised(flushed, emitEnd, w, hasConf);
+                sink.rows(flushed, emitEnd - flushed, rows[0], rows[1]);
+            }
+            band.clear(flushed, next);
+            flushed = next;
         }
-        float[] outEo = new float[3 * h * w];
-        float[] outConf = conf == null ? null : new float[h * w];
-        for (int y = 0; y < h; y++) {
-            for (int xx = 0; xx < w; xx++) {
-                int p = y * wp + xx;
-                float s = wsum[p];
-                for (int c = 0; c < 3; c++) outEo[c * h * w + y * w + xx] = acc[c * hp * wp + p] / s;
-                if (outConf != null) outConf[y * w + xx] = conf[p] / s;
+    }
+
+    /**
+     * Ring size of the blend band: the rows between the first window of a batch (all rows above it are out) and the
+     * lowest window end in the batch; a batch may span two rows of windows.
+     */
+    static int bandRows(List<Window> wins, int batch) {
+        int rows = 0;
+        for (int i = 0; i < wins.size(); i += batch) {
+            int first = wins.get(i).y();
+            for (int g = i; g < Math.min(wins.size(), i + batch); g++) {
+                rows = Math.max(rows, wins.get(g).y() + wins.get(g).h() - first);
             }
         }
-        return new Output(outEo, outConf, h, w);
+        return rows;
     }
 
     /** The smallest latent side the UNet accepts: every level must keep ≥ 1 pixel; we ask for 2 at the deepest. */
@@ -168,28 +214,6 @@ public final class SceneTranslator {
         return r;
     }
 
-    private static void accumulate(float[] acc, float[] wsum, float[] conf, int hp, int wp, Window win, float[] eo, int eoOff,
-                                   float[] c, int cOff, float[] wgt) {
-        int th = win.h(), tw = win.w();
-        for (int y = 0; y < th; y++) {
-            for (int x = 0; x < tw; x++) {
-                float wv = wgt[y * tw + x];
-                int p = (win.y() + y) * wp + win.x() + x;
-                for (int ch = 0; ch < 3; ch++) acc[ch * hp * wp + p] += wv * eo[eoOff + ch * th * tw + y * tw + x];
-                if (conf != null && c != null) conf[p] += wv * c[cOff + y * tw + x];
-                wsum[p] += wv;
-            }
-        }
-    }
-
-    private static void copyWindow(float[] src, int ch, int h, int w, Window win, float[] dst, int off) {
-        for (int c = 0; c < ch; c++) {
-            for (int y = 0; y < win.h(); y++) {
-                System.arraycopy(src, c * h * w + (win.y() + y) * w + win.x(), dst, off + c * win.h() * win.w() + y * win.w(), win.w());
-            }
-        }
-    }
-
     /** Mirror padding (edge pixel not repeated) on the bottom and right; falls back to edge replication for tiny images. */
     static float[] reflectPad(float[] src, int ch, int h, int w, int hp, int wp) {
         if (hp == h && wp == w) return src;
@@ -203,7 +227,7 @@ public final class SceneTranslator {
         return out;
     }
 
-    private static int mirror(int i, int n) {
+    static int mirror(int i, int n) {
         if (n == 1) return 0;
         int period = 2 * (n - 1);
         int m = i % period;

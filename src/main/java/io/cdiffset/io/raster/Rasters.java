@@ -80,32 +80,17 @@ public final class Rasters {
 
     /**
      * Writes an 8-bit PNG (1 band → grey, 3 bands → RGB); values are rounded and clamped to 0..255 whatever the
-     * raster's sample type. Atomic.
+     * raster's sample type. Atomic. Encoded by {@link PngStreamWriter}.
      */
     public static void writePng(Path file, Raster r) {
         if (r.bands() != 1 && r.bands() != 3) {
             throw new RasterException("cannot write " + file + ": PNG output needs 1 or 3 bands, got " + r.bands()
                     + "; select bands first or write a GeoTIFF");
         }
-        int w = r.width();
-        int h = r.height();
-        BufferedImage img = new BufferedImage(w, h, r.bands() == 1 ? BufferedImage.TYPE_BYTE_GRAY
-                : BufferedImage.TYPE_3BYTE_BGR);
-        WritableRaster wr = img.getRaster();
-        int[] row = new int[w];
-        float[] d = r.data();
-        for (int b = 0; b < r.bands(); b++) {
-            for (int y = 0; y < h; y++) {
-                int base = b * w * h + y * w;
-                for (int x = 0; x < w; x++) {
-                    row[x] = TiffWriter.toU8(d[base + x]) & 0xFF;
-                }
-                wr.setSamples(0, y, w, 1, b, row);
-            }
-        }
-        guardWrite(file, () -> AtomicFiles.write(file, out -> {
-            if (!ImageIO.write(img, "png", out)) {
-                throw new IOException("no PNG writer available in this JVM");
+        guardWrite(file, () -> AtomicFiles.writeVia(file, tmp -> {
+            try (PngStreamWriter w = PngStreamWriter.create(tmp, r.width(), r.height(), r.bands())) {
+                w.writeRows(r.data(), r.height());
+                w.finish();
             }
         }));
     }
