@@ -7,11 +7,9 @@ import io.cdiffset.train.UNetTask;
 import io.cdiffset.train.VaeTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -21,23 +19,20 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "NAME|FILE", description = "preset name or YAML file")
     String config;
-    @Option(names = "--data", paramLabel = "DIR", description = "dataset folder (overrides data.dir)")
-    Path data;
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/unet", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out;
-    @Option(names = "--resume", description = "continue from the newest complete checkpoint in --out")
-    boolean resume;
-    @Parameters(paramLabel = "key=value", description = "setting overrides")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    TrainOptions options = new TrainOptions();
 
     @Override
     public Integer call() {
-        return run(config, data, out, resume, overrides, "unet");
+        return run(config, options, out, "unet");
     }
 
-    static int run(String config, Path data, Path out, boolean resume, List<String> overrides, String task) {
+    static int run(String config, TrainOptions o, Path out, String task) {
         Engine.init();
-        TrainConfig cfg = TrainConfig.load(config, overrides);
+        TrainConfig cfg = TrainConfig.load(config, o.overrides);
+        Path data = o.data;
         if (!cfg.str("task").equals(task)) {
             throw new UserError("config " + config + " is for task '" + cfg.str("task") + "'; use 'cdiffset " + (task.equals("vae") ? "train" : "train-vae") + "' with it");
         }
@@ -46,7 +41,7 @@ final class TrainCommand implements Callable<Integer> {
         prep.finish();
         System.err.println("training " + task + " (" + cfg.source() + ") → " + out.toAbsolutePath()
                 + "; logs: log.jsonl, log.csv, loss.png; samples/; checkpoints/ (resume with --resume)");
-        Path last = new Trainer(cfg, t, out, new ConsoleProgress("train " + task)).run(resume);
+        Path last = new Trainer(cfg, t, out, new ConsoleProgress("train " + task)).run(o.resume);
         System.out.println(last);
         return 0;
     }

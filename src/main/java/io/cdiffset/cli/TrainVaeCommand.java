@@ -2,11 +2,9 @@ package io.cdiffset.cli;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "train-vae", mixinStandardHelpOptions = true,
@@ -15,17 +13,13 @@ import java.util.concurrent.Callable;
 final class TrainVaeCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "demo-vae", paramLabel = "NAME|FILE", description = "preset or YAML (default: ${DEFAULT-VALUE})")
     String config;
-    @Option(names = "--data", paramLabel = "DIR", description = "dataset folder (overrides data.dir)")
-    Path data;
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/vae", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out;
-    @Option(names = "--resume", description = "continue from the newest complete checkpoint in --out")
-    boolean resume;
-    @Parameters(paramLabel = "key=value", description = "setting overrides")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    TrainOptions options = new TrainOptions();
 
     @Override
     public Integer call() {
-        return TrainCommand.run(config, data, out, resume, overrides, "vae");
+        return TrainCommand.run(config, options, out, "vae");
     }
 }

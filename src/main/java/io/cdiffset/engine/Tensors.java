@@ -20,6 +20,13 @@ import java.util.Arrays;
 
 /** Small, explicit glue between Java arrays and libtorch tensors. Every created tensor owns its memory (cloned). */
 public final class Tensors {
+    static {
+        // Thread settings before any tensor work, whoever the caller is (CLI, tests, an embedding application):
+        // left alone, OpenBLAS runs its own pool inside libtorch's parallel regions, which is slow and was seen to
+        // return NaN from a VAE backward.
+        Engine.init();
+    }
+
     private Tensors() {}
 
     public static TensorOptions options(ScalarType type) {

@@ -1,9 +1,13 @@
 package io.cdiffset.nn;
 
+import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * diffusers {@code Attention} with the SDPA processor: to_q / to_k / to_v, to_out.0, optional group_norm
@@ -52,7 +56,28 @@ public final class Attention extends Module {
         return t.view(b, n, heads, -1).transpose(1, 2);
     }
 
-    static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
-        return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, causal, new DoubleOptional(), false);
+    /**
+     * Attention kernel choice: {@code auto} (default) runs libtorch's fused SDPA kernel, except when a bf16 attention
+     * will be differentiated (training under bf16 autocast), where this libtorch build's fused bf16 backward is slow
+     * and the explicit softmax(q·kᵀ/√d)·v form is used; {@code fused} / {@code math} force one (system property
+     * {@code cdiffset.attention}, for benchmarks).
+     */
+    static final String KERNEL = System.getProperty("cdiffset.attention", "auto");
+
+    /** Scaled dot-product attention over [B, heads, N, d] (causal: each query sees keys up to its own position). */
+    public static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
+        boolean math = switch (KERNEL) {
+            case "math" -> true;
+            case "fused" -> false;
+            default -> GradMode.is_enabled() && q.requires_grad() && Tensors.dtype(q) == ScalarType.BFloat16;
+        };
+        if (!math) return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, causal, new DoubleOptional(), false);
+        Tensor s = q.matmul(k.transpose(-2, -1)).to(ScalarType.Float).mul(new Scalar(1.0 / Math.sqrt(q.size(-1))));
+        if (causal) {
+            long n = q.size(-2), m = k.size(-2);
+            Tensor mask = torch.ones(new long[]{n, m}, Tensors.options(ScalarType.Bool)).triu(1);
+            s = s.masked_fill(mask, new Scalar(Double.NEGATIVE_INFINITY));
+        }
+        return torch.softmax(s, -1).to(Tensors.dtype(v)).matmul(v);
     }
 }

@@ -20,6 +20,10 @@ import java.util.TreeSet;
  * Create modules outside any {@code PointerScope}: their tensors must outlive every step.
  */
 public abstract class Module {
+    static {
+        io.cdiffset.engine.Engine.init(); // thread settings before any model is built (see Tensors)
+    }
+
     private final Map<String, Tensor> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
 

@@ -84,20 +84,36 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         return loadUNet(UNetConfig.from(ConfigJson.read(unetDir.resolve("config.json"))), weights);
     }
 
-    static UNet2DConditionModel loadUNet(UNetConfig cfg, Path weights) {
-        int in, out;
+    /** {conv_in input channels, conv_out output channels} read from a UNet weights file's header. */
+    static int[] unetChannels(Path weights) {
         try (SafeTensors st = SafeTensors.open(weights)) {
             Map<String, SafeTensors.Entry> e = WeightKeys.unetEntries(st.entries());
             SafeTensors.Entry ci = e.get("conv_in.weight"), co = e.get("conv_out.weight");
             if (ci == null || co == null) throw new WeightsException(weights + ": no conv_in.weight / conv_out.weight; this is not a diffusers UNet file");
-            in = (int) ci.shape()[1];
-            out = (int) co.shape()[0];
+            return new int[]{(int) ci.shape()[1], (int) co.shape()[0]};
         }
+    }
+
+    /** A trainable UNet from a diffusers unet/ folder with whatever channel layout its weights have (plain SD, stage 1, C-DiffSET). */
+    public static UNet2DConditionModel loadAnyUNet(Path unetDir) {
+        Path weights = weightsFile(unetDir, "diffusion_pytorch_model");
+        int[] io = unetChannels(weights);
+        return build(UNetConfig.from(ConfigJson.read(unetDir.resolve("config.json"))), io, weights);
+    }
+
+    private static UNet2DConditionModel build(UNetConfig cfg, int[] io, Path weights) {
+        UNet2DConditionModel unet = new UNet2DConditionModel(cfg.withChannels(io[0], io[1]));
+        unet.load(WeightKeys.unetFromAny(SafeTensors.read(weights)), weights.toString());
+        return unet;
+    }
+
+    static UNet2DConditionModel loadUNet(UNetConfig cfg, Path weights) {
+        int[] io = unetChannels(weights);
+        int in = io[0], out = io[1];
         if (in == 4 && out == 4) {
             throw new WeightsException(weights + ": this is a plain SD UNet (4-in/4-out), not a C-DiffSET one; pass --unet with a C-DiffSET 8-in/5-out UNet file");
         }
-        UNet2DConditionModel unet = new UNet2DConditionModel(cfg.withChannels(in, out));
-        unet.load(WeightKeys.unetFromAny(SafeTensors.read(weights)), weights.toString());
+        UNet2DConditionModel unet = build(cfg, io, weights);
         if (!CDiffSetSurgery.isCDiffSet(unet.config()) && !(in == 8 && out == 4)) {
             throw new WeightsException(weights + ": UNet has " + in + " input and " + out + " output channels; C-DiffSET needs 8 in (SAR | noisy EO latent) and 5 out");
         }

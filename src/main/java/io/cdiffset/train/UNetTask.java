@@ -91,7 +91,7 @@ public final class UNetTask implements Trainer.Task {
             vaeDir = b.resolve("vae");
             vae = ModelBundle.loadVae(vaeDir);
             ctx = ModelBundle.loadContext(b);
-            unet = ModelBundleAccess.baseUnet(b.resolve("unet"));
+            unet = ModelBundle.loadAnyUNet(b.resolve("unet"));
             UNetConfig c = unet.config();
             if (c.inChannels() == 4) CDiffSetSurgery.expandConvIn(unet);
             String s1 = cfg.str("model.stage1_unet");
@@ -249,7 +249,13 @@ public final class UNetTask implements Trainer.Task {
             for (int i = 0; i < n; i++) ts[i] = (long) ((i + 0.5) * sched.trainSteps() / n);
             Tensor t = Tensors.fromLongs(ts, n);
             Tensor noise = torch.randn(Tensors.shape(valZe), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
-            m.put("val_loss", loss(valZs, valZe, t, noise).item_double());
+            double vl = loss(valZs, valZe, t, noise).item_double();
+            m.put("val_loss", vl);
+            if (n > 1) {
+                // The same crops with each one's SAR latent swapped for its neighbour's: how much the model uses the SAR.
+                Tensor shuffled = torch.cat(new TensorVector(valZs.narrow(0, 1, n - 1), valZs.narrow(0, 0, 1)), 0);
+                m.put("val_sar_gain", loss(shuffled, valZe, t, noise).item_double() - vl);
+            }
             int steps = cfg.i("inference.steps");
             Tensor init = torch.randn(Tensors.shape(valZe), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
             Translator.Result r = Translator.sampleLatents(unet, sched, valZs, context, init, steps, null);

@@ -6,8 +6,10 @@ import io.cdiffset.io.AtomicFile;
 import io.cdiffset.io.Pictures;
 import io.cdiffset.io.SafeTensors;
 import io.cdiffset.metrics.Psnr;
+import io.cdiffset.pipeline.ModelBundle;
 import io.cdiffset.model.vae.AutoencoderKL;
 import io.cdiffset.translate.Translator;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -52,6 +54,12 @@ public final class VaeTask implements Trainer.Task {
         valEo = Tensors.fromFloats(vc.eo(), n, 3, crop, crop);
         valSar = Tensors.fromFloats(vc.sar(), n, 3, crop, crop);
         window = gaussianWindow(11, 1.5);
+        double f = cfg.d("train.eo_fraction");
+        if (!(f >= 0 && f <= 1)) throw new IllegalArgumentException("train.eo_fraction must be between 0 and 1, got " + f);
+        String sf = cfg.str("model.vae_scaling_factor");
+        if (sf != null && !sf.equals("auto") && !sf.equals("keep") && !(cfg.d("model.vae_scaling_factor") > 0)) {
+            throw new IllegalArgumentException("model.vae_scaling_factor must be auto, keep or a positive number, got " + sf);
+        }
     }
 
     public static VaeTask create(TrainConfig cfg, Path dataOverride, Progress progress) {
@@ -60,7 +68,14 @@ public final class VaeTask implements Trainer.Task {
         PairImages[] split = PairImages.load(Path.of(dataDir), cfg.str("data.layout"), cfg.str("data.split"),
                 cfg.d("data.train_fraction"), cfg.l("train.seed"), cfg.i("data.crop"), progress);
         torch.manual_seed(cfg.l("train.seed"));
-        AutoencoderKL vae = new AutoencoderKL(ModelFactory.vaeConfig(cfg));
+        String init = cfg.str("model.vae_init");
+        AutoencoderKL vae;
+        if (init != null && !init.isBlank()) {
+            vae = ModelBundle.loadVae(UNetTask.resolveVaeDir(Path.of(init)));
+            vae.requiresGrad(true);
+        } else {
+            vae = new AutoencoderKL(ModelFactory.vaeConfig(cfg));
+        }
         return new VaeTask(cfg, vae, split[0], split[1]);
     }
 
@@ -80,16 +95,21 @@ public final class VaeTask implements Trainer.Task {
 
     @Override
     public Object load(long step, int micro, SplittableRandom rng) {
-        return train.sample(rng, (batch + 1) / 2, crop);
+        return train.sample(rng, Math.max(eoCount(), batch - eoCount()), crop);
+    }
+
+    /** EO crops per batch ({@code train.eo_fraction}); the rest are SAR crops of other places. */
+    private int eoCount() {
+        return (int) Math.round(batch * cfg.d("train.eo_fraction"));
     }
 
     @Override
     public double microStep(Object loaded, Generator gen, double scale) {
         PairImages.Crops c = (PairImages.Crops) loaded;
-        int half = c.batch();
-        Tensor sar = Tensors.fromFloats(c.sar(), half, 3, crop, crop);
-        Tensor eo = Tensors.fromFloats(c.eo(), half, 3, crop, crop);
-        Tensor x = torch.cat(new TensorVector(eo, sar), 0).narrow(0, 0, batch);
+        int k = c.batch(), ne = eoCount();
+        Tensor sar = Tensors.fromFloats(c.sar(), k, 3, crop, crop).narrow(0, k - (batch - ne), batch - ne);
+        Tensor eo = Tensors.fromFloats(c.eo(), k, 3, crop, crop).narrow(0, 0, ne);
+        Tensor x = torch.cat(new TensorVector(eo, sar), 0);
         Tensor loss = loss(x, gen);
         loss.mul(new Scalar(scale)).backward();
         return loss.item_double();
@@ -179,8 +199,26 @@ public final class VaeTask implements Trainer.Task {
     @Override
     public void exportModel(Path dir) throws IOException {
         Files.createDirectories(dir.resolve("vae"));
-        AtomicFile.writeString(dir.resolve("vae/config.json"), vae.config().raw().root().toPrettyString());
+        ObjectNode config = vae.config().raw().copy();
+        config.put("scaling_factor", scalingFactor());
+        AtomicFile.writeString(dir.resolve("vae/config.json"), config.toPrettyString());
         SafeTensors.write(dir.resolve("vae/diffusion_pytorch_model.safetensors"), vae.stateDict(ScalarType.Float), Map.of("format", "pt"));
+    }
+
+    /**
+     * The latent scaling factor written with the VAE ({@code model.vae_scaling_factor}): "auto" = 1 / std of the
+     * posterior means of the validation EO and SAR crops, as LDM derived SD's 0.18215, so that diffusion sees
+     * unit-variance latents; "keep" = the starting VAE's own factor ({@code model.vae_init}; e.g. to keep SD's
+     * 0.18215 for a pretrained SD UNet); or a positive number.
+     */
+    double scalingFactor() {
+        String s = cfg.str("model.vae_scaling_factor");
+        if ("keep".equals(s)) return vae.config().scalingFactor();
+        if (s != null && !s.isBlank() && !s.equals("auto")) return cfg.d("model.vae_scaling_factor");
+        try (NoGradGuard g = new NoGradGuard()) {
+            Tensor z = torch.cat(new TensorVector(vae.posteriorMean(valEo), vae.posteriorMean(valSar)), 0);
+            return 1.0 / z.std().item_double();
+        }
     }
 
     @Override

@@ -128,6 +128,55 @@ class TrainerTest {
         assertNotNull(io.cdiffset.pipeline.ModelBundle.load(b.resolve("checkpoints/step-0000006"), null));
     }
 
+    static TrainConfig tinyVae(long steps, String... more) {
+        List<String> o = new ArrayList<>(List.of("data.dir=" + data, "data.crop=32", "model.vae_block_out_channels=[8,8,8,8]",
+                "model.vae_layers_per_block=1", "model.norm_num_groups=4", "train.batch=4", "train.steps=" + steps, "train.warmup=1",
+                "log.val_count=2", "log.sample_count=1", "log.val_every=1000", "log.sample_every=1000", "log.checkpoint_every=1000"));
+        o.addAll(List.of(more));
+        return TrainConfig.load("demo-vae", o);
+    }
+
+    static Path latestCheckpoint(Path run) throws IOException {
+        return run.resolve("checkpoints").resolve(Files.readString(run.resolve("checkpoints/latest")).trim());
+    }
+
+    @Test
+    void aVaeTrainedFromScratchIsExportedWithUnitVarianceLatents() throws Exception {
+        Path run = tmp.resolve("vae-scratch");
+        VaeTask t = VaeTask.create(tinyVae(3), null, Progress.NONE);
+        new Trainer(tinyVae(3), t, run, Progress.NONE).run(false);
+        Path dir = latestCheckpoint(run).resolve("vae");
+        io.cdiffset.model.vae.AutoencoderKL vae = io.cdiffset.pipeline.ModelBundle.loadVae(dir);
+        PairImages.Crops vc = PairImages.load(data, "auto", "auto", 0.8, 2024, 32, Progress.NONE)[1].gridCrops(32, 0, 2);
+        Tensor z;
+        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            z = torch.cat(new TensorVector(vae.encodeLatent(Tensors.fromFloats(vc.eo(), 2, 3, 32, 32)),
+                    vae.encodeLatent(Tensors.fromFloats(vc.sar(), 2, 3, 32, 32))), 0);
+        }
+        double factor = vae.config().scalingFactor(), std = z.std().item_double();
+        System.out.printf("train-vae from scratch: exported scaling_factor %.4f, std of scaled validation latents %.6f%n", factor, std);
+        assertNotEquals(0.18215, factor, 1e-3);
+        assertEquals(1.0, std, 1e-4, "scaled latents should have unit std");
+    }
+
+    @Test
+    void aVaeFineTunedFromAnotherStartsFromItsWeightsAndCanKeepItsScalingFactor() throws Exception {
+        Path init = tmp.resolve("model/vae");
+        VaeTask t = VaeTask.create(tinyVae(2, "model.vae_init=" + init, "model.vae_scaling_factor=keep"), null, Progress.NONE);
+        Map<String, Tensor> start = io.cdiffset.pipeline.ModelBundle.loadVae(init).namedParameters();
+        Map<String, Tensor> got = t.vae().namedParameters();
+        assertEquals(start.keySet(), got.keySet());
+        for (String k : start.keySet()) assertEquals(0.0, Tensors.maxAbsDiff(start.get(k), got.get(k)), k);
+        Path run = tmp.resolve("vae-init");
+        new Trainer(tinyVae(2, "model.vae_init=" + init, "model.vae_scaling_factor=keep"), t, run, Progress.NONE).run(false);
+        var c = io.cdiffset.model.vae.VaeConfig.from(io.cdiffset.model.ConfigJson.read(latestCheckpoint(run).resolve("vae/config.json")));
+        assertEquals(0.18215, c.scalingFactor(), 1e-9);
+        assertArrayEquals(new int[]{32, 64, 32, 32}, c.blockOutChannels());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VaeTask.create(tinyVae(2, "train.eo_fraction=1.5"), null, Progress.NONE));
+        assertTrue(e.getMessage().contains("train.eo_fraction"), e.getMessage());
+    }
+
     @Test
     void aCheckpointInterruptedMidWriteNeverReplacesTheLastGoodOne() throws Exception {
         Path out = tmp.resolve("cp");

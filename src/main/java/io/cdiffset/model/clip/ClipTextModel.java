@@ -10,10 +10,8 @@ import io.cdiffset.nn.Linear;
 import io.cdiffset.nn.Module;
 import io.cdiffset.nn.ModuleList;
 import io.cdiffset.nn.Node;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 import java.nio.file.Path;
@@ -92,7 +90,7 @@ public final class ClipTextModel extends Module {
             Tensor qq = q.forward(x).view(b, l, heads, -1).transpose(1, 2);
             Tensor kk = k.forward(x).view(b, l, heads, -1).transpose(1, 2);
             Tensor vv = v.forward(x).view(b, l, heads, -1).transpose(1, 2);
-            Tensor a = torch.scaled_dot_product_attention(qq, kk, vv, new TensorOptional(), 0.0, true, new DoubleOptional(), false);
+            Tensor a = io.cdiffset.nn.Attention.sdpa(qq, kk, vv, true);
             h = h.add(o.forward(a.transpose(1, 2).reshape(b, l, -1)));
             Tensor m = fc1.forward(ln2.forward(h));
             m = quickGelu ? m.mul(torch.sigmoid(m.mul(new Scalar(1.702)))) : torch.gelu(m);

@@ -1,0 +1,18 @@
+package io.cdiffset.cli;
+
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Options shared by {@code train} and {@code train-vae}. */
+final class TrainOptions {
+    @Option(names = "--data", paramLabel = "DIR", description = "dataset folder (overrides data.dir)")
+    Path data;
+    @Option(names = "--resume", description = "continue from the newest complete checkpoint in --out")
+    boolean resume;
+    @Parameters(paramLabel = "key=value", description = "setting overrides")
+    List<String> overrides = new ArrayList<>();
+}
