@@ -77,7 +77,8 @@ final class Cases {
             this.div = tiny ? 4 : 1;
             this.matmul = tiny ? new long[]{256, 512} : new long[]{2048, 4096};
             this.reps = quick ? (tiny ? 2 : 3) : 5;
-            this.translateReps = quick ? 2 : 3;
+            // -Dcdiffset.bench.translateReps=N: fewer timed whole translations (a 50-step full-size fp32 run takes minutes)
+            this.translateReps = Integer.getInteger("cdiffset.bench.translateReps", quick ? 2 : 3);
             // --quick: a translation case may spend this long on its timed runs before it times fewer steps and reports
             // a 50-step estimate (the tiny budget is small on purpose, so that tests exercise the estimate too)
             this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 75;

@@ -75,17 +75,8 @@ public final class PngStreamWriter implements Closeable {
 
     /** Appends the next {@code rows} rows, band-sequential: {@code data[b*rows*W + r*W + x]}. */
     public void writeRows(float[] data, int rows) throws IOException {
-        if (finished) {
-            throw new IllegalStateException("PNG already finished");
-        }
-        if (rows < 0 || rowsWritten + rows > height) {
-            throw new IllegalArgumentException("writing " + rows + " rows after " + rowsWritten + " exceeds the "
-                    + height + " rows of the image");
-        }
+        RowBands.check("PNG", finished, rows, rowsWritten, height, data.length, bands, width);
         int plane = rows * width;
-        if (data.length < (long) bands * plane) {
-            throw new IllegalArgumentException("row band has " + data.length + " values, needs " + (long) bands * plane);
-        }
         for (int r = 0; r < rows; r++) {
             row[0] = 0; // filter type None
             int i = 1;

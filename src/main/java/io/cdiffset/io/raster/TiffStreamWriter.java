@@ -100,17 +100,8 @@ public final class TiffStreamWriter implements Closeable {
      * {@link Raster} of those rows).
      */
     public void writeRows(float[] data, int rows) throws IOException {
-        if (finished) {
-            throw new IllegalStateException("TIFF already finished");
-        }
-        if (rows < 0 || rowsWritten + rows > height) {
-            throw new IllegalArgumentException("writing " + rows + " rows after " + rowsWritten + " exceeds the "
-                    + height + " rows of the image");
-        }
+        RowBands.check("TIFF", finished, rows, rowsWritten, height, data.length, bands, width);
         int plane = rows * width;
-        if (data.length < (long) bands * plane) {
-            throw new IllegalArgumentException("row band has " + data.length + " values, needs " + (long) bands * plane);
-        }
         for (int r = 0; r < rows; r++) {
             int rowBase = r * width;
             for (int x = 0; x < width; x++) {
