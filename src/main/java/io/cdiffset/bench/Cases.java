@@ -1,5 +1,6 @@
 package io.cdiffset.bench;
 
+import io.cdiffset.engine.Engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cdiffset.diffusion.CDiffLoss;
 import io.cdiffset.diffusion.NoiseSchedule;
@@ -340,7 +341,7 @@ final class Cases {
                     Tensor noisy = sched.addNoise(ze, noise, t);
                     Tensor out = unet.forward(torch.cat(new TensorVector(zs, noisy), 1), t, ctx).to(ScalarType.Float);
                     Tensor l = CDiffLoss.loss(noise, out.narrow(1, 0, 4), out.narrow(1, 4, 1), sched.sqrtAlphaProd(t));
-                    l.backward();
+                    Engine.backward(l);
                     loss[0] = l.item_double();
                 }
                 opt.step(1e-5);

@@ -1,5 +1,6 @@
 package io.cdiffset.parity;
 
+import io.cdiffset.engine.Engine;
 import io.cdiffset.diffusion.CDiffLoss;
 import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.Tensor;
@@ -26,7 +27,7 @@ final class LossParity {
                 Tensor loss = CDiffLoss.loss(target, pred, raw, sap);
                 double expected = fx.f(c + "_loss").item_double();
                 out.add(Result.rel(c + "_loss", Math.abs(loss.item_double() - expected) / Math.abs(expected), 1e-5));
-                loss.backward();
+                Engine.backward(loss);
                 for (String g : new String[]{"noise_pred", "raw_var"}) {
                     Tensor exp = fx.f(c + "_grad_" + g);
                     Tensor got = g.equals("noise_pred") ? pred.grad() : raw.grad();

@@ -1,5 +1,6 @@
 package io.cdiffset.parity;
 
+import io.cdiffset.engine.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cdiffset.diffusion.CDiffLoss;
 import io.cdiffset.diffusion.NoiseSchedule;
@@ -38,7 +39,7 @@ final class TrainStepParity {
             Tensor loss = CDiffLoss.loss(fx.f("noise"), pred.narrow(1, 0, 4), pred.narrow(1, 4, 1), sap);
             double expLoss = fx.f("loss").item_double();
             out.add(Result.rel("loss", Math.abs(loss.item_double() - expLoss) / Math.abs(expLoss), 1e-4));
-            loss.backward();
+            Engine.backward(loss);
             Map<String, Tensor> params = unet.namedParameters();
             double sq = 0;
             for (Tensor p : params.values()) {

@@ -1,5 +1,6 @@
 package io.cdiffset.train;
 
+import io.cdiffset.engine.Engine;
 import io.cdiffset.diffusion.CDiffLoss;
 import io.cdiffset.diffusion.NoiseSchedule;
 import io.cdiffset.engine.Progress;
@@ -228,7 +229,7 @@ public final class UNetTask implements Trainer.Task {
         Tensor t = torch.randint(sched.trainSteps(), new long[]{batch}, new GeneratorOptional(gen), Tensors.options(ScalarType.Long));
         Tensor noise = torch.randn(Tensors.shape(ze), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
         Tensor loss = loss(zs, ze, t, noise);
-        loss.mul(new Scalar(scale)).backward();
+        Engine.backward(loss.mul(new Scalar(scale)));
         return loss.item_double();
     }
 

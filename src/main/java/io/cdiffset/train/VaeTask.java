@@ -1,5 +1,6 @@
 package io.cdiffset.train;
 
+import io.cdiffset.engine.Engine;
 import io.cdiffset.engine.Progress;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.AtomicFile;
@@ -111,7 +112,7 @@ public final class VaeTask implements Trainer.Task {
         Tensor eo = Tensors.fromFloats(c.eo(), k, 3, crop, crop).narrow(0, 0, ne);
         Tensor x = torch.cat(new TensorVector(eo, sar), 0);
         Tensor loss = loss(x, gen);
-        loss.mul(new Scalar(scale)).backward();
+        Engine.backward(loss.mul(new Scalar(scale)));
         return loss.item_double();
     }
 
