@@ -31,4 +31,18 @@ public enum Precision {
             torch.set_autocast_enabled(torch.DeviceType.CPU, prev);
         };
     }
+
+    /**
+     * Runs {@code f} with CPU autocast switched off (restored afterwards), for the few ops that must run in fp32 under
+     * bf16 autocast on this libtorch build (see Attention.sdpa and Conv2d).
+     */
+    public static org.bytedeco.pytorch.Tensor fp32(java.util.function.Supplier<org.bytedeco.pytorch.Tensor> f) {
+        if (!torch.is_autocast_enabled(torch.DeviceType.CPU)) return f.get();
+        torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+        try {
+            return f.get();
+        } finally {
+            torch.set_autocast_enabled(torch.DeviceType.CPU, true);
+        }
+    }
 }

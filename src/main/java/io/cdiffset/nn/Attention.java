@@ -1,5 +1,6 @@
 package io.cdiffset.nn;
 
+import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.GradMode;
@@ -57,21 +58,23 @@ public final class Attention extends Module {
     }
 
     /**
-     * Attention kernel choice: {@code auto} (default) runs libtorch's fused SDPA kernel, except when a bf16 attention
-     * will be differentiated (training under bf16 autocast), where this libtorch build's fused bf16 backward is slow
-     * and the explicit softmax(q·kᵀ/√d)·v form is used; {@code fused} / {@code math} force one (system property
+     * Attention kernel choice: {@code auto} (default) runs libtorch's fused SDPA kernel, in fp32 even for bf16 inputs
+     * (upcast, then cast back): this libtorch build's fused bf16 kernel is 20× slower than its fp32 one on the CPU
+     * (5 heads × 4,096 tokens: 3.8 s vs 0.17 s measured) and its bf16 backward is slow too; {@code fused} (the native
+     * kernel at the input's dtype) / {@code math} (explicit softmax(q·kᵀ/√d)·v) force one (system property
      * {@code cdiffset.attention}, for benchmarks).
      */
     static final String KERNEL = System.getProperty("cdiffset.attention", "auto");
 
     /** Scaled dot-product attention over [B, heads, N, d] (causal: each query sees keys up to its own position). */
     public static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
-        boolean math = switch (KERNEL) {
-            case "math" -> true;
-            case "fused" -> false;
-            default -> GradMode.is_enabled() && q.requires_grad() && Tensors.dtype(q) == ScalarType.BFloat16;
-        };
-        if (!math) return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, causal, new DoubleOptional(), false);
+        if (KERNEL.equals("auto") || KERNEL.equals("fused")) {
+            ScalarType dt = Tensors.dtype(q);
+            if (KERNEL.equals("auto") && dt == ScalarType.BFloat16) {
+                return Precision.fp32(() -> fused(q.to(ScalarType.Float), k.to(ScalarType.Float), v.to(ScalarType.Float), causal)).to(dt);
+            }
+            return fused(q, k, v, causal);
+        }
         Tensor s = q.matmul(k.transpose(-2, -1)).to(ScalarType.Float).mul(new Scalar(1.0 / Math.sqrt(q.size(-1))));
         if (causal) {
             long n = q.size(-2), m = k.size(-2);
@@ -79,5 +82,9 @@ public final class Attention extends Module {
             s = s.masked_fill(mask, new Scalar(Double.NEGATIVE_INFINITY));
         }
         return torch.softmax(s, -1).to(Tensors.dtype(v)).matmul(v);
+    }
+
+    private static Tensor fused(Tensor q, Tensor k, Tensor v, boolean causal) {
+        return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, causal, new DoubleOptional(), false);
     }
 }

@@ -60,4 +60,35 @@ class PrecisionTest {
             assertEquals(true, unet.parameterBytes() < 0.6 * fp32Bytes);
         }
     }
+
+    /**
+     * Under bf16, the ops this libtorch build gets wrong or slow in bf16 stay close to fp32: a 320→5 and a 128→3
+     * output convolution (oneDNN's bf16 kernels were off by ~30 % of the range here) and 5-head attention.
+     */
+    @Test
+    void bf16OutputConvolutionsAndAttentionStayCloseToFp32() throws Exception {
+        torch.manual_seed(11);
+        try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode()) {
+            for (long[] c : new long[][]{{320, 5, 32}, {128, 3, 64}}) {
+                io.cdiffset.nn.Conv2d conv = new io.cdiffset.nn.Conv2d(c[0], c[1], 3, 1, 1);
+                Tensor x = torch.randn(2, c[0], c[2], c[2]);
+                Tensor ref = conv.forward(x), got;
+                try (AutoCloseable ac = Precision.BF16.scope()) {
+                    got = conv.forward(x.to(ScalarType.BFloat16)).to(ScalarType.Float);
+                }
+                double rel = Tensors.maxAbsDiff(got, ref) / ref.abs().max().item_double();
+                System.out.printf("bf16 conv %d→%d: max error %.4f of the output range%n", c[0], c[1], rel);
+                assertEquals(0.0, rel, 0.02);
+            }
+            Tensor q = torch.randn(1, 5, 1024, 64), k = torch.randn(1, 5, 1024, 64), v = torch.randn(1, 5, 1024, 64);
+            Tensor ref = io.cdiffset.nn.Attention.sdpa(q, k, v, false), got;
+            try (AutoCloseable ac = Precision.BF16.scope()) {
+                got = io.cdiffset.nn.Attention.sdpa(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16), v.to(ScalarType.BFloat16), false);
+            }
+            assertEquals(ScalarType.BFloat16, Tensors.dtype(got));
+            double rel = Tensors.maxAbsDiff(got.to(ScalarType.Float), ref) / ref.abs().max().item_double();
+            System.out.printf("bf16 attention: max error %.4f of the output range%n", rel);
+            assertEquals(0.0, rel, 0.02);
+        }
+    }
 }
