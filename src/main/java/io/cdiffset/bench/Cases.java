@@ -77,12 +77,12 @@ final class Cases {
             this.vae = tiny ? tinyVae() : Sd21Configs.vae();
             this.div = tiny ? 4 : 1;
             this.matmul = tiny ? new long[]{256, 512} : new long[]{2048, 4096};
-            this.reps = quick ? (tiny ? 2 : 3) : 5;
+            this.reps = quick ? 2 : 5;
             // -Dcdiffset.bench.translateReps=N: fewer timed whole translations (a 50-step full-size fp32 run takes minutes)
             this.translateReps = Integer.getInteger("cdiffset.bench.translateReps", quick ? 2 : 3);
             // --quick: a translation case may spend this long on its timed runs before it times fewer steps and reports
             // a 50-step estimate (the tiny budget is small on purpose, so that tests exercise the estimate too)
-            this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 75;
+            this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 40;
         }
 
         int latent(int nominal) {
@@ -233,15 +233,13 @@ final class Cases {
     // ------------------------------------------------------------------------------------------------ models
 
     static UNet2DConditionModel randomUNet(UNetConfig cfg, long seed) {
-        torch.manual_seed(seed);
-        UNet2DConditionModel u = new UNet2DConditionModel(cfg);
+        UNet2DConditionModel u = Module.tiledInit(seed, () -> new UNet2DConditionModel(cfg));
         u.requiresGrad(false);
         return u;
     }
 
     static AutoencoderKL randomVae(VaeConfig cfg, long seed) {
-        torch.manual_seed(seed);
-        AutoencoderKL v = new AutoencoderKL(cfg);
+        AutoencoderKL v = Module.tiledInit(seed, () -> new AutoencoderKL(cfg));
         v.requiresGrad(false);
         return v;
     }

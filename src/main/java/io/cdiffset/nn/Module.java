@@ -171,6 +171,36 @@ public abstract class Module {
         }
     }
 
+    private static final ThreadLocal<Tensor> TILED = new ThreadLocal<>();
+
+    /**
+     * Builds a module whose random parameters are tiled from one block of 2^20 seeded U(-1, 1) values scaled to each
+     * layer's init bound, instead of drawn one by one: random-weight benchmark models of SD 2.1-base size build in about
+     * a second instead of half a minute. The values are not independent, so use it for timing only.
+     */
+    public static <M extends Module> M tiledInit(long seed, java.util.function.Supplier<M> factory) {
+        Tensor prev = TILED.get();
+        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            torch.manual_seed(seed);
+            Tensor block = torch.rand(1 << 20).mul(Tensors.scalar(2)).sub(Tensors.scalar(1));
+            block.retainReference();
+            TILED.set(block);
+            return factory.get();
+        } finally {
+            TILED.get().releaseReference();
+            TILED.set(prev);
+        }
+    }
+
+    private static Tensor tiled(double scale, long... shape) {
+        Tensor block = TILED.get();
+        long n = 1;
+        for (long d : shape) n *= d;
+        long len = block.size(0);
+        Tensor flat = n <= len ? block.narrow(0, 0, n) : block.repeat((n + len - 1) / len).narrow(0, 0, n);
+        return flat.mul(Tensors.scalar(scale)).view(shape);
+    }
+
     private static Tensor meta(long... shape) {
         return torch.empty(shape, new org.bytedeco.pytorch.TensorOptions(new org.bytedeco.pytorch.Device("meta")),
                 new org.bytedeco.pytorch.MemoryFormatOptional());
@@ -179,12 +209,14 @@ public abstract class Module {
     /** PyTorch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)). */
     /** N(0, std²) init (embeddings). */
     protected static Tensor normalInit(double std, long... shape) {
-        return META.get() ? meta(shape) : torch.randn(shape).mul(Tensors.scalar(std));
+        if (META.get()) return meta(shape);
+        return TILED.get() != null ? tiled(std * Math.sqrt(3), shape) : torch.randn(shape).mul(Tensors.scalar(std));
     }
 
     protected static Tensor uniformInit(long fanIn, long... shape) {
         if (META.get()) return meta(shape);
         double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
+        if (TILED.get() != null) return tiled(bound, shape);
         return torch.rand(shape).mul(Tensors.scalar(2 * bound)).sub(Tensors.scalar(bound));
     }
 
