@@ -319,8 +319,7 @@ final class Cases {
         int lat = c.scale.latent(nominal);
         UNetConfig cfg = c.scale.unet;
         c.say("building a random %s UNet for training", c.scale.tiny ? "tiny" : "full-size");
-        torch.manual_seed(3);
-        UNet2DConditionModel unet = new UNet2DConditionModel(cfg);
+        UNet2DConditionModel unet = Module.tiledInit(3, () -> new UNet2DConditionModel(cfg));
         AdamW opt = AdamW.standard(unet.namedParameters(), 1e-2);
         NoiseSchedule sched = NoiseSchedule.sd21();
         Tensor ctx = randn(1, c.scale.contextLen, cfg.crossAttentionDim());

@@ -2,6 +2,7 @@ package io.cdiffset.nn;
 
 import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Tensors;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -54,15 +55,22 @@ public final class Conv2d extends Module {
     }
 
     /**
-     * Convolutions with fewer than 16 output channels (the UNet's and VAE's conv_out, quant_conv) run with fp32
-     * arithmetic on bf16-rounded inputs and weights when the input or weights are bf16 or autocast is on: this
-     * libtorch build's oneDNN bf16 kernels got them wrong by up to 30 % of the output range (320→5, 512→8, 128→3,
-     * against a float64 reference of the same bf16-rounded inputs, which fp32 matches to 2e-7). They are a small
-     * share of the work.
+     * Two cases run with fp32 arithmetic on bf16-rounded inputs and weights (what autocast would feed the kernel):
+     * <ul>
+     * <li>convolutions with fewer than 16 output channels (the UNet's and VAE's conv_out, quant_conv) when the input
+     * or weights are bf16 or autocast is on: this libtorch build's oneDNN bf16 kernels got them wrong by up to 30 % of
+     * the output range (320→5, 512→8, 128→3, against a float64 reference of the same bf16-rounded inputs, which fp32
+     * matches to 2e-7). They are a small share of the work;</li>
+     * <li>every convolution under autocast that will be differentiated (bf16 training): oneDNN's bf16 backward gave
+     * wrong or NaN input gradients on the same machine, and libtorch's native bf16 backward is 2.5× slower than fp32
+     * (full-size training step 152 s vs 60 s). Linear layers stay bf16.</li>
+     * </ul>
      */
     public Tensor forward(Tensor x) {
-        if (weight.size(0) < 16 && (Tensors.dtype(x) == ScalarType.BFloat16 || Tensors.dtype(weight) == ScalarType.BFloat16
-                || torch.is_autocast_enabled(torch.DeviceType.CPU))) {
+        boolean autocast = torch.is_autocast_enabled(torch.DeviceType.CPU);
+        boolean bf16 = autocast || Tensors.dtype(x) == ScalarType.BFloat16 || Tensors.dtype(weight) == ScalarType.BFloat16;
+        boolean training = autocast && GradMode.is_enabled() && (x.requires_grad() || weight.requires_grad());
+        if (bf16 && (weight.size(0) < 16 || training)) {
             return Precision.fp32(() -> conv(asBf16(x), asBf16(weight), bias == null ? null : asBf16(bias)));
         }
         return conv(x, weight, bias);
