@@ -64,6 +64,14 @@ final class Cases {
         final long[] matmul;
         final int warmup = 1;
         final int reps;
+        /**
+         * Training steps: in --quick one timed step and no warm-up (a full-size step takes 30–80 s on 2 cores; the
+         * first step, which also allocates gradients and AdamW moments, measured ~10 % slower than later ones).
+         */
+        final int trainReps;
+        final int trainWarmup;
+        /** Timed VAE encode + decode runs after the warm-up: one in --quick (512² fp32 takes ~45 s a run). */
+        final int vaeReps;
         final int translateReps;
         /** Seconds one translation case may take in --quick before it switches to a timed-steps estimate. */
         final double translateBudget;
@@ -78,11 +86,14 @@ final class Cases {
             this.div = tiny ? 4 : 1;
             this.matmul = tiny ? new long[]{256, 512} : new long[]{2048, 4096};
             this.reps = quick ? 2 : 5;
+            this.trainReps = quick && !tiny ? 1 : reps;
+            this.trainWarmup = quick && !tiny ? 0 : warmup;
+            this.vaeReps = quick && !tiny ? 1 : reps;
             // -Dcdiffset.bench.translateReps=N: fewer timed whole translations (a 50-step full-size fp32 run takes minutes)
-            this.translateReps = Integer.getInteger("cdiffset.bench.translateReps", quick ? 2 : 3);
+            this.translateReps = Integer.getInteger("cdiffset.bench.translateReps", quick ? (tiny ? 2 : 1) : 3);
             // --quick: a translation case may spend this long on its timed runs before it times fewer steps and reports
             // a 50-step estimate (the tiny budget is small on purpose, so that tests exercise the estimate too)
-            this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 40;
+            this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 25;
         }
 
         int latent(int nominal) {
@@ -326,7 +337,7 @@ final class Cases {
         Generator gen = torch.createCPUGenerator(11);
         c.measuring();
         double[] loss = new double[1];
-        double[][] times = repeat(c, c.scale.warmup, c.scale.reps, i -> {
+        double[][] times = repeat(c, c.scale.trainWarmup, c.scale.trainReps, i -> {
             long t0 = System.nanoTime();
             try (PointerScope s = new PointerScope()) {
                 try (AutoCloseable ac = p.scope()) {
@@ -352,6 +363,7 @@ final class Cases {
         r.gflop = 3 * f.gflop();
         r.gflopWithAttention = 3 * f.totalGflop();
         r.notes.add("forward + C-Diff loss + backward + AdamW, batch 1; work ≈ 3× forward");
+        if (c.scale.trainWarmup == 0) r.notes.add("--quick: the first step, no warm-up");
         if (p == Precision.BF16) r.notes.add("autocast, fp32 master weights");
         r.extra.put("latent", lat);
         r.extra.put("last_loss", loss[0]);
@@ -367,7 +379,7 @@ final class Cases {
         torch.manual_seed(5);
         Tensor img = torch.rand(1, 3, size, size).mul(new Scalar(2)).sub(new Scalar(1));
         c.measuring();
-        double[][] times = repeat(c, c.scale.warmup, c.scale.reps, i -> {
+        double[][] times = repeat(c, c.scale.warmup, c.scale.vaeReps, i -> {
             try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = p.scope()) {
                 long t0 = System.nanoTime();
                 Tensor z = vae.encodeLatent(img);

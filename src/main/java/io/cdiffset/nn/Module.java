@@ -197,8 +197,14 @@ public abstract class Module {
         long n = 1;
         for (long d : shape) n *= d;
         long len = block.size(0);
-        Tensor flat = n <= len ? block.narrow(0, 0, n) : block.repeat((n + len - 1) / len).narrow(0, 0, n);
-        return flat.mul(Tensors.scalar(scale)).view(shape);
+        // filled in place: no temporaries as large as the parameter (they would stay resident until a GC)
+        Tensor out = torch.empty(shape);
+        Tensor flat = out.view(-1);
+        for (long off = 0; off < n; off += len) {
+            long m = Math.min(len, n - off);
+            flat.narrow(0, off, m).copy_(block.narrow(0, 0, m));
+        }
+        return out.mul_(Tensors.scalar(scale));
     }
 
     private static Tensor meta(long... shape) {
