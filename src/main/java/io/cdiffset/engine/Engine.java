@@ -46,26 +46,24 @@ public final class Engine {
     }
 
     /**
-     * True when backward passes may use oneDNN's convolution kernels (CDIFFSET_MKLDNN_BACKWARD=1 or
-     * -Dcdiffset.mkldnnBackward=true). Off by default: on an AMD EPYC (Zen 5) VM this libtorch build's oneDNN
-     * convolution backward-data returned wrong input gradients, NaN at times, for 10-40 % of layer shapes, in fp32 and
-     * bf16 and at every ISA level, while its forward and weight gradients were right (ConvBackwardTest).
+     * True when backward passes should avoid oneDNN altogether (CDIFFSET_NATIVE_BACKWARD=1 or
+     * -Dcdiffset.nativeBackward=true): a fallback for a CPU where even the channels-last convolution gradients that
+     * {@code Conv2d} uses for training turn out wrong. Off by default; costs 3-14× in convolution backward time.
      */
-    public static boolean mkldnnBackward() {
-        String p = System.getProperty("cdiffset.mkldnnBackward");
+    public static boolean nativeBackward() {
+        String p = System.getProperty("cdiffset.nativeBackward");
         if (p != null) return Boolean.parseBoolean(p.trim());
-        String e = System.getenv("CDIFFSET_MKLDNN_BACKWARD");
+        String e = System.getenv("CDIFFSET_NATIVE_BACKWARD");
         return e != null && (e.trim().equals("1") || e.trim().equalsIgnoreCase("true"));
     }
 
     /**
-     * {@code loss.backward()}, with convolution gradients computed by libtorch's native kernels unless
-     * {@link #mkldnnBackward()}: the forward keeps oneDNN; the backward costs about 1.5× more (demo UNet, batch 16,
-     * 16² latents: 280 → 430 ms measured) and is right. The flag is process-wide; backward runs on the calling thread.
+     * {@code loss.backward()}; with {@link #nativeBackward()}, oneDNN is disabled while it runs so libtorch's native
+     * kernels compute every gradient. The flag is process-wide; backward runs on the calling thread.
      */
     public static void backward(Tensor loss) {
         init();
-        if (mkldnnBackward()) {
+        if (!nativeBackward()) {
             loss.backward();
             return;
         }
