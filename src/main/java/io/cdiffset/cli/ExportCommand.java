@@ -44,7 +44,7 @@ final class ExportCommand implements Callable<Integer> {
             }
         }
         meta.put("exported_from", model.toString());
-        ModelBundle.save(out, b.unet(), b.vae(), b.context(), t, meta);
+        ModelBundle.save(out, b.unet(), b.vae(), b.context(), t, b.schedule().prediction(), meta);
         System.out.println(out);
         return 0;
     }

@@ -46,19 +46,37 @@ public final class NoiseSchedule {
 
     /** From a diffusers scheduler_config.json node (PNDM / DDIM / DDPM files share these keys). */
     public static NoiseSchedule fromConfig(JsonNode c) {
-        String pt = c.path("prediction_type").asText("epsilon");
-        Prediction p = switch (pt) {
-            case "epsilon" -> Prediction.EPSILON;
-            case "v_prediction" -> Prediction.V_PREDICTION;
-            case "sample" -> Prediction.SAMPLE;
-            default -> throw new IllegalArgumentException("prediction_type " + pt + " is not supported");
-        };
+        Prediction p = parsePrediction(c.path("prediction_type").asText("epsilon"));
         String spacing = c.path("timestep_spacing").asText("leading");
         if (!spacing.equals("leading")) throw new IllegalArgumentException("timestep_spacing " + spacing + " is not supported (SD 2.1 uses leading)");
         if (c.path("rescale_betas_zero_snr").asBoolean(false)) throw new IllegalArgumentException("rescale_betas_zero_snr is not supported");
         return new NoiseSchedule(c.path("num_train_timesteps").asInt(1000), c.path("beta_start").asDouble(0.0001),
                 c.path("beta_end").asDouble(0.02), c.path("beta_schedule").asText("linear"), c.path("steps_offset").asInt(0),
                 c.path("set_alpha_to_one").asBoolean(true), p);
+    }
+
+    /** SD 2.1-base's schedule with another prediction type (SD 2.1-768 uses the same betas with v_prediction). */
+    public static NoiseSchedule sd21(Prediction prediction) {
+        return new NoiseSchedule(1000, 0.00085, 0.012, "scaled_linear", 1, false, prediction);
+    }
+
+    /** diffusers' {@code prediction_type} name: epsilon, v_prediction or sample. */
+    public static Prediction parsePrediction(String name) {
+        return switch (name) {
+            case "epsilon" -> Prediction.EPSILON;
+            case "v_prediction" -> Prediction.V_PREDICTION;
+            case "sample" -> Prediction.SAMPLE;
+            default -> throw new IllegalArgumentException("prediction_type " + name + " is not supported (epsilon, v_prediction, sample)");
+        };
+    }
+
+    /** The diffusers name of a prediction type. */
+    public static String predictionName(Prediction p) {
+        return switch (p) {
+            case EPSILON -> "epsilon";
+            case V_PREDICTION -> "v_prediction";
+            case SAMPLE -> "sample";
+        };
     }
 
     public int trainSteps() {
@@ -103,10 +121,39 @@ public final class NoiseSchedule {
 
     /** DDPMScheduler.add_noise: sqrt(ᾱ_t)·x0 + sqrt(1−ᾱ_t)·ε, per-sample t [B]. */
     public Tensor addNoise(Tensor x0, Tensor noise, Tensor timesteps) {
-        Tensor a = alphasCumprod.to(Tensors.dtype(x0)).index_select(0, timesteps.to(ScalarType.Long));
-        Tensor sa = a.pow(new Scalar(0.5)).view(-1, 1, 1, 1);
-        Tensor s1 = torch.ones_like(a).sub(a).pow(new Scalar(0.5)).view(-1, 1, 1, 1);
-        return sa.mul(x0).add(s1.mul(noise));
+        Tensor[] s = scales(timesteps, x0);
+        return s[0].mul(x0).add(s[1].mul(noise));
+    }
+
+    /**
+     * What the model learns to output for x_t = addNoise(x0, ε, t): ε, v = sqrt(ᾱ_t)·ε − sqrt(1−ᾱ_t)·x0 (diffusers'
+     * {@code get_velocity}), or x0.
+     */
+    public Tensor target(Tensor x0, Tensor noise, Tensor timesteps) {
+        return switch (prediction) {
+            case EPSILON -> noise;
+            case SAMPLE -> x0;
+            case V_PREDICTION -> {
+                Tensor[] s = scales(timesteps, x0);
+                yield s[0].mul(noise).sub(s[1].mul(x0));
+            }
+        };
+    }
+
+    /** The model's estimate of x0 from its output at x_t, per-sample t [B]. */
+    public Tensor predictOriginal(Tensor modelOutput, Tensor sample, Tensor timesteps) {
+        Tensor[] s = scales(timesteps, sample);
+        return switch (prediction) {
+            case EPSILON -> sample.sub(s[1].mul(modelOutput)).div(s[0]);
+            case V_PREDICTION -> s[0].mul(sample).sub(s[1].mul(modelOutput));
+            case SAMPLE -> modelOutput;
+        };
+    }
+
+    /** {sqrt(ᾱ_t), sqrt(1−ᾱ_t)} as [B,1,1,1] in {@code like}'s dtype. */
+    private Tensor[] scales(Tensor timesteps, Tensor like) {
+        Tensor a = alphasCumprod.to(Tensors.dtype(like)).index_select(0, timesteps.to(ScalarType.Long));
+        return new Tensor[]{a.pow(new Scalar(0.5)).view(-1, 1, 1, 1), torch.ones_like(a).sub(a).pow(new Scalar(0.5)).view(-1, 1, 1, 1)};
     }
 
     /** The DDIM step (eta 0), exactly as diffusers' DDIMScheduler.step for "leading" spacing. */

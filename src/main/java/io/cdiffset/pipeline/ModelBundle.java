@@ -190,9 +190,13 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         throw new WeightsException(dir + ": no " + base + ".safetensors (or a variant such as " + base + ".fp16.safetensors)");
     }
 
-    /** Saves UNet + VAE + context in the same layout (weights in the given dtype). */
+    /**
+     * Saves UNet + VAE + context in the same layout (weights in the given dtype), with SD 2.1's DDIM schedule and the
+     * prediction type the UNet was trained for.
+     */
     public static void save(Path folder, UNet2DConditionModel unet, AutoencoderKL vae, Tensor context,
-                            org.bytedeco.pytorch.global.torch.ScalarType dtype, Map<String, String> provenance) {
+                            org.bytedeco.pytorch.global.torch.ScalarType dtype, NoiseSchedule.Prediction prediction,
+                            Map<String, String> provenance) {
         try {
             Files.createDirectories(folder.resolve("unet"));
             Files.createDirectories(folder.resolve("vae"));
@@ -211,10 +215,15 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         Map<String, String> meta = new LinkedHashMap<>(provenance);
         meta.put("prompt", PROMPT);
         SafeTensors.write(folder.resolve(PROMPT_EMBEDDING), ctx, meta);
-        io.cdiffset.io.AtomicFile.writeString(folder.resolve("scheduler/scheduler_config.json"), SD21_SCHEDULER);
+        io.cdiffset.io.AtomicFile.writeString(folder.resolve("scheduler/scheduler_config.json"), schedulerConfig(prediction));
     }
 
-    public static final String SD21_SCHEDULER = """
+    /** SD 2.1's DDIMScheduler config with the given prediction type. */
+    public static String schedulerConfig(NoiseSchedule.Prediction prediction) {
+        return SD21_SCHEDULER.replace("\"epsilon\"", "\"" + NoiseSchedule.predictionName(prediction) + "\"");
+    }
+
+    private static final String SD21_SCHEDULER = """
             {
               "_class_name": "DDIMScheduler",
               "beta_end": 0.012,

@@ -10,6 +10,8 @@ import io.cdiffset.io.SafeTensors;
 import io.cdiffset.io.raster.ColorMaps;
 import io.cdiffset.io.raster.Raster;
 import io.cdiffset.metrics.Psnr;
+import io.cdiffset.metrics.Scc;
+import io.cdiffset.metrics.Ssim;
 import io.cdiffset.model.unet.CDiffSetSurgery;
 import io.cdiffset.model.unet.UNet2DConditionModel;
 import io.cdiffset.model.unet.UNetConfig;
@@ -41,7 +43,7 @@ public final class UNetTask implements Trainer.Task {
     private final AutoencoderKL vae;
     private final Path vaeSource;
     private final Tensor context;
-    private final NoiseSchedule sched = NoiseSchedule.sd21();
+    private final NoiseSchedule sched;
     private final PairImages train;
     private final boolean cdiff;
     private final int crop;
@@ -59,6 +61,7 @@ public final class UNetTask implements Trainer.Task {
         this.context = context;
         this.train = train;
         this.cdiff = cfg.str("train.stage").equals("cdiff");
+        this.sched = NoiseSchedule.sd21(NoiseSchedule.parsePrediction(cfg.str("train.prediction")));
         this.crop = cfg.i("data.crop");
         this.batch = cfg.i("train.batch");
         if (crop % 8 != 0) throw new IllegalArgumentException("data.crop must be a multiple of 8, got " + crop);
@@ -236,8 +239,9 @@ public final class UNetTask implements Trainer.Task {
     private Tensor loss(Tensor zs, Tensor ze, Tensor t, Tensor noise) {
         Tensor noisy = sched.addNoise(ze, noise, t);
         Tensor out = unet.forward(torch.cat(new TensorVector(zs, noisy), 1), t, context.expand(zs.size(0), -1, -1)).to(ScalarType.Float);
-        return cdiff ? CDiffLoss.loss(noise, out.narrow(1, 0, 4), out.narrow(1, 4, 1), sched.sqrtAlphaProd(t))
-                : CDiffLoss.mse(noise, out.narrow(1, 0, 4));
+        Tensor target = sched.target(ze, noise, t);
+        return cdiff ? CDiffLoss.loss(target, out.narrow(1, 0, 4), out.narrow(1, 4, 1), sched.sqrtAlphaProd(t))
+                : CDiffLoss.mse(target, out.narrow(1, 0, 4));
     }
 
     @Override
@@ -268,6 +272,8 @@ public final class UNetTask implements Trainer.Task {
                 tg.add(Tensors.toFloats(target.select(0, i)));
             }
             m.put("val_psnr", Psnr.meanOfImages(ps, tg));
+            m.put("val_ssim", Ssim.batch(ps, tg, 3, crop, crop));
+            m.put("val_scc", Scc.batch(ps, tg, 3, crop, crop));
             if (grid) writeGrid(step, samplesDir, pred, r.rawVarianceMid());
         }
         return m;
@@ -282,8 +288,7 @@ public final class UNetTask implements Trainer.Task {
         Tensor noise = torch.randn(Tensors.shape(ze), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
         Tensor xt = sched.addNoise(ze, noise, t);
         Tensor out = unet.forward(torch.cat(new TensorVector(zs, xt), 1), t, context.expand(k, -1, -1));
-        float a = sched.alphaCumprod((int) mid);
-        Tensor x0 = xt.sub(out.narrow(1, 0, 4).mul(new Scalar(Math.sqrt(1 - a)))).div(new Scalar(Math.sqrt(a)));
+        Tensor x0 = sched.predictOriginal(out.narrow(1, 0, 4), xt, t);
         Tensor oneStep = Translator.toUnitRange(vae.decodeLatent(x0));
         List<List<Pictures.Cell>> rows = new ArrayList<>();
         List<String> titles = new ArrayList<>(List.of("SAR", "EO 1 step t=T/2", "EO DDIM " + cfg.i("inference.steps"), "target EO"));
@@ -315,7 +320,7 @@ public final class UNetTask implements Trainer.Task {
 
     @Override
     public void exportModel(Path dir) throws IOException {
-        ModelBundle.save(dir, unet, null, context, ScalarType.Float, provenance);
+        ModelBundle.save(dir, unet, null, context, ScalarType.Float, sched.prediction(), provenance);
         Checkpoints.copyTree(vaeSource, dir.resolve("vae"));
     }
 
