@@ -70,10 +70,11 @@ final class Cases {
          */
         final int trainReps;
         final int trainWarmup;
-        /** Timed VAE encode + decode runs after the warm-up: one in --quick (512² fp32 takes ~45 s a run). */
+        /** Timed VAE encode + decode runs: one and no warm-up in --quick (512² fp32 takes ~45 s a run). */
         final int vaeReps;
+        final int vaeWarmup;
         final int translateReps;
-        /** Seconds one translation case may take in --quick before it switches to a timed-steps estimate. */
+        /** Seconds a translation case's timed runs may take in --quick; beyond, its 3-step warm-up run is the estimate. */
         final double translateBudget;
         final Path defaultModel;
 
@@ -89,6 +90,7 @@ final class Cases {
             this.trainReps = quick && !tiny ? 1 : reps;
             this.trainWarmup = quick && !tiny ? 0 : warmup;
             this.vaeReps = quick && !tiny ? 1 : reps;
+            this.vaeWarmup = quick && !tiny ? 0 : warmup;
             // -Dcdiffset.bench.translateReps=N: fewer timed whole translations (a 50-step full-size fp32 run takes minutes)
             this.translateReps = Integer.getInteger("cdiffset.bench.translateReps", quick ? (tiny ? 2 : 1) : 3);
             // --quick: a translation case may spend this long on its timed runs before it times fewer steps and reports
@@ -379,7 +381,7 @@ final class Cases {
         torch.manual_seed(5);
         Tensor img = torch.rand(1, 3, size, size).mul(new Scalar(2)).sub(new Scalar(1));
         c.measuring();
-        double[][] times = repeat(c, c.scale.warmup, c.scale.vaeReps, i -> {
+        double[][] times = repeat(c, c.scale.vaeWarmup, c.scale.vaeReps, i -> {
             try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = p.scope()) {
                 long t0 = System.nanoTime();
                 Tensor z = vae.encodeLatent(img);
@@ -401,6 +403,7 @@ final class Cases {
             r.gflop = k < 2 ? counts[k].gflop() : fe.gflop() + fd.gflop();
             r.gflopWithAttention = k < 2 ? counts[k].totalGflop() : fe.totalGflop() + fd.totalGflop();
             if (p == Precision.BF16) r.notes.add("bf16 weights, autocast");
+            if (c.scale.vaeWarmup == 0) r.notes.add("--quick: the first run, no warm-up");
             r.extra.put("image", size);
             rows.add(r);
         }
@@ -416,6 +419,9 @@ final class Cases {
             ends.add(System.nanoTime());
         }
     }
+
+    /** DDIM steps of a translation case's warm-up run (and of its measurement when whole runs are too slow). */
+    static final int PROBE_STEPS = 3;
 
     record TranslationRun(double total, double[] stepEnds, int steps) {
         /** Mean seconds of the steps after the first (the first includes one-off kernel setup). */
@@ -457,27 +463,34 @@ final class Cases {
         for (int i = 0; i < sar.length; i++) sar[i] = (float) (rng.nextDouble() * 2 - 1);
         c.measuring();
 
-        // warm-up: 2 steps, which also measures the cost of a step and of the fixed part (encode, decode, blend)
-        TranslationRun w = translateOnce(bundle, sar, size, tile, 2, p);
+        // warm-up: a 3-step run, which also measures the cost of a step (the mean of steps 2-3) and of the fixed part
+        // (encode, decode, blend, first-step set-up)
+        TranslationRun w = translateOnce(bundle, sar, size, tile, PROBE_STEPS, p);
         double step = w.perStep();
-        double fixed = Math.max(0, w.total() - 2 * step);
+        double fixed = Math.max(0, w.total() - PROBE_STEPS * step);
         double full = fixed + 50 * step;
         int reps = c.scale.translateReps;
-        int steps = 50;
-        if (reps * full > c.scale.translateBudget) {
-            steps = (int) Math.floor((c.scale.translateBudget / reps - fixed) / step);
-            steps = Math.max(3, Math.min(50, steps));
-        }
-        c.say("warm-up (2 steps) %.2f s: %.3f s/step, %.2f s encode/decode/blend → 50 steps ≈ %.1f s; timing %d steps × %d runs",
-                w.total(), step, fixed, full, steps, reps);
-        double[] est = new double[reps];
-        double[] perStep = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            TranslationRun r = translateOnce(bundle, sar, size, tile, steps, p);
-            perStep[i] = r.perStep();
-            est[i] = steps == 50 ? r.total() : r.total() + (50 - steps) * r.perStep();
-            c.say("run %d/%d %.2f s (%d steps, %.3f s/step)%s", i + 1, reps, r.total(), steps, perStep[i],
-                    steps == 50 ? "" : String.format(Locale.ROOT, " → 50-step estimate %.1f s", est[i]));
+        boolean fromProbe = reps * full > c.scale.translateBudget;
+        int steps = fromProbe ? PROBE_STEPS : 50;
+        double[] est;
+        double[] perStep;
+        if (fromProbe) {
+            // --quick and too slow for whole runs: the warm-up run is the measurement (its first-step set-up counted in
+            // the fixed part, so the estimate errs high)
+            c.say("3-step run %.2f s: %.3f s/step, %.2f s encode/decode/blend/set-up → 50-step estimate %.1f s",
+                    w.total(), step, fixed, full);
+            est = new double[]{full};
+            perStep = new double[]{step};
+        } else {
+            c.say("warm-up (3 steps) %.2f s: %.3f s/step → 50 steps ≈ %.1f s; timing %d runs", w.total(), step, full, reps);
+            est = new double[reps];
+            perStep = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                TranslationRun r = translateOnce(bundle, sar, size, tile, 50, p);
+                perStep[i] = r.perStep();
+                est[i] = r.total();
+                c.say("run %d/%d %.2f s (%.3f s/step)", i + 1, reps, r.total(), perStep[i]);
+            }
         }
         int lat = padded / 8;
         int ctxLen = (int) bundle.context().size(1);
@@ -489,8 +502,8 @@ final class Cases {
         r.stats = Stats.of(est);
         r.gflop = 50 * fu.gflop() + fv.gflop();
         r.gflopWithAttention = 50 * fu.totalGflop() + fv.totalGflop();
-        if (steps < 50) {
-            r.notes.add(String.format(Locale.ROOT, "50-STEP ESTIMATE: %d timed steps per run, + %d × per-step time", steps, 50 - steps));
+        if (fromProbe) {
+            r.notes.add(String.format(Locale.ROOT, "50-STEP ESTIMATE from one %d-step run: fixed part + 50 × per-step time", PROBE_STEPS));
         }
         r.notes.add(modelLabel);
         if (p == Precision.BF16) r.notes.add("bf16 weights, autocast");
