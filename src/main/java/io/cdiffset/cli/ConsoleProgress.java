@@ -11,7 +11,9 @@ final class ConsoleProgress implements Progress {
     private final boolean tty = System.console() != null;
     private final long start = System.nanoTime();
     private long lastPrint;
-    private long lastDone = -1;
+    private long firstDone = -1;
+    private long firstTime;
+    private long lastTotal = -1;
     private boolean open;
 
     ConsoleProgress(String label) {
@@ -21,13 +23,20 @@ final class ConsoleProgress implements Progress {
     @Override
     public synchronized void update(long done, long total, String status) {
         long now = System.nanoTime();
+        if (firstDone < 0 || total != lastTotal || done < firstDone) {
+            // the rate counts from the first report of this task (one bar may show several tasks in turn): a resumed
+            // run starts at its checkpoint's step, not at 0
+            firstDone = done;
+            firstTime = now;
+            lastTotal = total;
+        }
         boolean end = done >= total;
         if (!end && now - lastPrint < (tty ? 100_000_000L : 5_000_000_000L) && done != 1) return;
         lastPrint = now;
-        lastDone = done;
         double secs = (now - start) / 1e9;
         double frac = total > 0 ? Math.min(1, (double) done / total) : 0;
-        String eta = done > 0 && total > done ? fmt(secs / done * (total - done)) : "--:--";
+        String eta = done > firstDone && total > done
+                ? fmt((now - firstTime) / 1e9 / (done - firstDone) * (total - done)) : "--:--";
         int width = 24, fill = (int) Math.round(frac * width);
         String bar = "#".repeat(fill) + ".".repeat(width - fill);
         String line = String.format("%s [%s] %d/%d %3.0f%% %s elapsed %s ETA %s", label, bar, done, total, frac * 100,
