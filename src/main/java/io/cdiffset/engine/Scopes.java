@@ -46,4 +46,22 @@ public final class Scopes {
         }
         return keep;
     }
+
+    /**
+     * Frees this handle now instead of when its scope closes: for an intermediate of a long chain (the VAE at 512²)
+     * whose every stage's output would otherwise stay alive until the whole pass returned. Only for a handle the caller
+     * made and will not use again; the tensor itself lives on while libtorch holds other references to it.
+     */
+    public static void release(Tensor t) {
+        PointerScope s = PointerScope.getInnerScope();
+        if (s != null) s.detach(t); // its scope's reference: the last one, so the handle is freed here
+        else t.close();
+    }
+
+    /** {@code stage.apply(h)}, then {@link #release}s {@code h}: one link of a chain of intermediates. */
+    public static Tensor then(Tensor h, java.util.function.UnaryOperator<Tensor> stage) {
+        Tensor next = stage.apply(h);
+        release(h);
+        return next;
+    }
 }

@@ -1,7 +1,9 @@
 package io.cdiffset.nn;
 
+import io.cdiffset.engine.Scopes;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.WeightsException;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -104,7 +106,9 @@ public abstract class Module {
         }
         try (NoGradGuard g = new NoGradGuard()) {
             for (Map.Entry<String, Tensor> e : own.entrySet()) {
-                e.getValue().copy_(state.get(e.getKey()).to(ScalarType.Float));
+                try (PointerScope scope = new PointerScope()) { // copy_ converts the dtype; no fp32 temporaries left for the GC
+                    e.getValue().copy_(state.get(e.getKey()));
+                }
             }
         }
     }
@@ -133,7 +137,12 @@ public abstract class Module {
     private void castMatmul(ScalarType type) {
         if (this instanceof Conv2d || this instanceof Linear) {
             for (Tensor t : params.values()) {
-                if (Tensors.dtype(t) != type) t.__dispatch_set_data(t.detach().to(type));
+                if (Tensors.dtype(t) == type) continue;
+                // the scope frees the detached view at once: left to the GC, it kept every old fp32 storage alive
+                // (full-size UNet + VAE: 5.7 GB resident after a bf16 cast instead of 2.1 GB)
+                try (PointerScope scope = new PointerScope()) {
+                    t.__dispatch_set_data(t.detach().to(type));
+                }
             }
         }
         for (Module m : children.values()) m.castMatmul(type);
@@ -193,11 +202,16 @@ public abstract class Module {
     }
 
     private static Tensor tiled(double scale, long... shape) {
+        return Scopes.scoped(() -> tiledInScope(scale, shape));
+    }
+
+    private static Tensor tiledInScope(double scale, long... shape) {
         Tensor block = TILED.get();
         long n = 1;
         for (long d : shape) n *= d;
         long len = block.size(0);
-        // filled in place: no temporaries as large as the parameter (they would stay resident until a GC)
+        // filled in place, and views released by the scope: a view left to the GC kept the storage resident after a
+        // bf16 cast replaced it (full-size bench model: 5.7 GB instead of 2.1 GB)
         Tensor out = torch.empty(shape);
         Tensor flat = out.view(-1);
         for (long off = 0; off < n; off += len) {
@@ -216,14 +230,14 @@ public abstract class Module {
     /** N(0, std²) init (embeddings). */
     protected static Tensor normalInit(double std, long... shape) {
         if (META.get()) return meta(shape);
-        return TILED.get() != null ? tiled(std * Math.sqrt(3), shape) : torch.randn(shape).mul(Tensors.scalar(std));
+        return TILED.get() != null ? tiled(std * Math.sqrt(3), shape) : Scopes.scoped(() -> torch.randn(shape).mul(Tensors.scalar(std)));
     }
 
     protected static Tensor uniformInit(long fanIn, long... shape) {
         if (META.get()) return meta(shape);
         double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
         if (TILED.get() != null) return tiled(bound, shape);
-        return torch.rand(shape).mul(Tensors.scalar(2 * bound)).sub(Tensors.scalar(bound));
+        return Scopes.scoped(() -> torch.rand(shape).mul(Tensors.scalar(2 * bound)).sub(Tensors.scalar(bound)));
     }
 
     protected static Tensor ones(long... shape) {

@@ -26,12 +26,12 @@ public final class ResnetBlock2D extends Module {
     public Tensor forward(Tensor x, Tensor embAct) {
         // norm → SiLU → conv chains in their own PointerScopes: the normalised and activated maps (full-size, the
         // largest tensors of a VAE decoder at 512²) are released as soon as the conv has consumed them
-        Tensor h = Scopes.scoped(() -> conv1.forward(torch.silu(norm1.forward(x))));
+        Tensor h = Scopes.scoped(() -> conv1.forward(norm1.forwardSilu(x)));
         if (timeEmbProj != null && embAct != null) {
             h = h.add(timeEmbProj.forward(embAct).unsqueeze(2).unsqueeze(3));
         }
         Tensor h1 = h;
-        h = Scopes.scoped(() -> conv2.forward(torch.silu(norm2.forward(h1))));
+        h = Scopes.scoped(() -> conv2.forward(norm2.forwardSilu(h1)));
         Tensor r = convShortcut != null ? convShortcut.forward(x) : x;
         return r.add(h);
     }

@@ -205,7 +205,7 @@ public final class UNet2DConditionModel extends Module {
             if (debug != null) debug.accept("up_blocks." + i, h);
         }
         Tensor last = h;
-        return Scopes.scoped(() -> convOut.forward(torch.silu(convNormOut.forward(last))));
+        return Scopes.scoped(() -> convOut.forward(convNormOut.forwardSilu(last)));
     }
 
     private static Tensor attend(Transformer2D a, Tensor h, Tensor context) {

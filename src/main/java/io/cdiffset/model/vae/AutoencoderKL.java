@@ -73,13 +73,11 @@ public final class AutoencoderKL extends Module {
         return mid;
     }
 
+    /** The mid block; {@code x} stays the caller's to release. */
     static Tensor midForward(Level mid, Tensor x) {
         Tensor h = resnet(mid.resnets.get(0), x);
-        if (mid.attentions.size() > 0) {
-            Tensor in = h;
-            h = Scopes.scoped(() -> mid.attentions.get(0).forwardImage(in));
-        }
-        return resnet(mid.resnets.get(1), h);
+        if (mid.attentions.size() > 0) h = Scopes.then(h, in -> Scopes.scoped(() -> mid.attentions.get(0).forwardImage(in)));
+        return Scopes.then(h, in -> resnet(mid.resnets.get(1), in));
     }
 
     /** One resnet in its own PointerScope: its intermediates are released when it returns (same ops, same numbers). */
@@ -114,17 +112,17 @@ public final class AutoencoderKL extends Module {
             convOut = child("conv_out", new Conv2d(boc[boc.length - 1], 2L * c.latentChannels(), 3, 1, 1));
         }
 
+        /** Every stage's input is released as soon as its output exists (Scopes.then): at 512² they are 64-270 MB each. */
         Tensor forward(Tensor x) {
             Tensor h = Scopes.scoped(() -> convIn.forward(x));
             for (Level lvl : down) {
-                for (ResnetBlock2D r : lvl.resnets) h = resnet(r, h);
+                for (ResnetBlock2D r : lvl.resnets) h = Scopes.then(h, in -> resnet(r, in));
                 if (lvl.sampler != null) {
-                    Tensor in = h;
-                    h = Scopes.scoped(() -> lvl.sampler.forward(torch.constant_pad_nd(in, 0, 1, 0, 1)));
+                    h = Scopes.then(h, in -> Scopes.scoped(() -> lvl.sampler.forward(torch.constant_pad_nd(in, 0, 1, 0, 1))));
                 }
             }
-            Tensor m = midForward(mid, h);
-            return Scopes.scoped(() -> convOut.forward(torch.silu(normOut.forward(m))));
+            h = Scopes.then(h, in -> midForward(mid, in));
+            return Scopes.then(h, in -> Scopes.scoped(() -> convOut.forward(normOut.forwardSilu(in))));
         }
     }
 
@@ -157,18 +155,17 @@ public final class AutoencoderKL extends Module {
             convOut = child("conv_out", new Conv2d(boc[0], c.outChannels(), 3, 1, 1));
         }
 
+        /** As the encoder, each stage's input is released once its output exists. */
         Tensor forward(Tensor z) {
-            Tensor h = convIn.forward(z);
-            h = midForward(mid, h);
+            Tensor h = Scopes.scoped(() -> convIn.forward(z));
+            h = Scopes.then(h, in -> midForward(mid, in));
             for (Level lvl : up) {
-                for (ResnetBlock2D r : lvl.resnets) h = resnet(r, h);
+                for (ResnetBlock2D r : lvl.resnets) h = Scopes.then(h, in -> resnet(r, in));
                 if (lvl.sampler != null) {
-                    Tensor in = h;
-                    h = Scopes.scoped(() -> lvl.sampler.forward(Tensors.upsampleNearest(in, in.size(2) * 2, in.size(3) * 2)));
+                    h = Scopes.then(h, in -> Scopes.scoped(() -> lvl.sampler.forward(Tensors.upsampleNearest(in, in.size(2) * 2, in.size(3) * 2))));
                 }
             }
-            Tensor last = h;
-            return Scopes.scoped(() -> convOut.forward(torch.silu(normOut.forward(last))));
+            return Scopes.then(h, in -> Scopes.scoped(() -> convOut.forward(normOut.forwardSilu(in))));
         }
     }
 
