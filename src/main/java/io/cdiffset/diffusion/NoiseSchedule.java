@@ -41,7 +41,7 @@ public final class NoiseSchedule {
 
     /** SD 2.1-base: scaled_linear 0.00085 → 0.012, 1000 steps, steps_offset 1, set_alpha_to_one false, ε-prediction. */
     public static NoiseSchedule sd21() {
-        return new NoiseSchedule(1000, 0.00085, 0.012, "scaled_linear", 1, false, Prediction.EPSILON);
+        return sd21(Prediction.EPSILON);
     }
 
     /** From a diffusers scheduler_config.json node (PNDM / DDIM / DDPM files share these keys). */

@@ -220,7 +220,9 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
 
     /** SD 2.1's DDIMScheduler config with the given prediction type. */
     public static String schedulerConfig(NoiseSchedule.Prediction prediction) {
-        return SD21_SCHEDULER.replace("\"epsilon\"", "\"" + NoiseSchedule.predictionName(prediction) + "\"");
+        com.fasterxml.jackson.databind.node.ObjectNode c = ConfigJson.parse(SD21_SCHEDULER, "SD 2.1 DDIM scheduler").root().deepCopy();
+        c.put("prediction_type", NoiseSchedule.predictionName(prediction));
+        return c.toPrettyString();
     }
 
     private static final String SD21_SCHEDULER = """
