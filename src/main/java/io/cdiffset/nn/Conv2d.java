@@ -87,8 +87,39 @@ public final class Conv2d extends Module {
     }
 
     private Tensor conv(Tensor x, Tensor w, Tensor b, boolean grad) {
-        if (!grad) return conv2d(x, w, b);
+        if (!grad) return viaMatmul(x, weight) ? im2colMatmul(x, w, b) : conv2d(x, w, b);
         return conv2d(x.contiguous(MemoryFormat.ChannelsLast), w.contiguous(MemoryFormat.ChannelsLast), b).contiguous();
+    }
+
+    /** {@code cdiffset.convMatmul}: auto (default), on (every inference convolution with k > 1), off. */
+    static final String CONV_MATMUL = System.getProperty("cdiffset.convMatmul", "auto");
+
+    /**
+     * Whether an inference convolution runs as im2col + one matrix product. This libtorch build's oneDNN convolution
+     * is 5-20× below its own matrix-product rate when a large weight meets a small map — the full-size UNet's 1280-
+     * and 2560-channel convolutions at 8² and 16² (bf16: 21-80 GFLOP/s against 420-470 for im2col + matmul; fp32:
+     * 14-54 against 77-95), while for maps of 32² and more, or the demo model's narrow layers, it is the faster one.
+     */
+    boolean viaMatmul(Tensor x, Tensor w) {
+        if (kernel == 1 || CONV_MATMUL.equals("off")) return false;
+        if (CONV_MATMUL.equals("on")) return true;
+        long n = x.size(0) * outSize(x.size(2)) * outSize(x.size(3));
+        return n <= 512 && w.size(0) * w.size(1) >= 1280L * 640L;
+    }
+
+    private long outSize(long in) {
+        return (in + 2 * padding - kernel) / stride + 1;
+    }
+
+    /** The same convolution as a product [out, in·k²] × [in·k², B·H'·W'] (addmm: autocast casts it like conv2d). */
+    private Tensor im2colMatmul(Tensor x, Tensor w, Tensor b) {
+        long bsz = x.size(0), ho = outSize(x.size(2)), wo = outSize(x.size(3)), co = w.size(0);
+        Tensor cols = torch.im2col(x, new long[]{kernel, kernel}, new long[]{1, 1}, new long[]{padding, padding}, new long[]{stride, stride});
+        long k = cols.size(1), l = cols.size(2);
+        Tensor m = bsz == 1 ? cols.squeeze(0) : cols.transpose(0, 1).reshape(k, bsz * l);
+        Tensor w2 = w.reshape(co, k);
+        Tensor out = b == null ? torch.mm(w2, m) : torch.addmm(b.view(co, 1), w2, m);
+        return bsz == 1 ? out.view(1, co, ho, wo) : out.view(co, bsz, ho, wo).transpose(0, 1).contiguous();
     }
 
     private Tensor conv2d(Tensor x, Tensor w, Tensor b) {

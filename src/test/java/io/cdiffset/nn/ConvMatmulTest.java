@@ -1,0 +1,82 @@
+package io.cdiffset.nn;
+
+import io.cdiffset.engine.Engine;
+import io.cdiffset.engine.Precision;
+import io.cdiffset.engine.Tensors;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Inference convolutions that run as im2col + one matrix product (large weights on small maps, see
+ * {@link Conv2d#viaMatmul}) against a float64 reference convolution, in fp32 and with bf16 weights under autocast.
+ */
+class ConvMatmulTest {
+    private static final int[][] CASES = { // in, out, kernel, stride, padding, batch, size, bias
+            {1280, 640, 3, 1, 1, 1, 8, 1},
+            {1280, 640, 3, 2, 1, 2, 16, 1},
+            {640, 1280, 3, 1, 1, 3, 4, 0},
+    };
+
+    @Test
+    void matchesAFloat64ConvolutionInFp32AndBf16() {
+        Engine.seed(11);
+        for (int[] c : CASES) {
+            try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
+                Conv2d conv = new Conv2d(c[0], c[1], c[2], c[3], c[4], c[7] == 1);
+                Tensor x = torch.randn(c[5], c[0], c[6], c[6]);
+                assertTrue(conv.viaMatmul(x, conv.weight()), "im2col path expected for " + java.util.Arrays.toString(c));
+                Tensor fp32 = conv.forward(x);
+                assertEquals(ScalarType.Float, Tensors.dtype(fp32));
+                double e32 = relError(fp32, reference(conv, x));
+                assertTrue(e32 < 1e-5, "fp32 relative error " + e32 + " for " + java.util.Arrays.toString(c));
+
+                conv.storeMatmulWeightsAs(ScalarType.BFloat16);
+                Tensor bf16;
+                try (AutoCloseable ac = Precision.BF16.scope()) {
+                    bf16 = conv.forward(x);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                assertEquals(ScalarType.BFloat16, Tensors.dtype(bf16), "autocast output dtype, as conv2d gives");
+                Tensor xr = x.to(ScalarType.BFloat16).to(ScalarType.Float);
+                double e16 = relError(bf16, reference(conv, xr));
+                assertTrue(e16 < 8e-3, "bf16 relative error " + e16 + " for " + java.util.Arrays.toString(c));
+            }
+        }
+    }
+
+    @Test
+    void onlyLargeWeightsOnSmallMapsTakeTheMatmulPath() {
+        try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
+            Conv2d wide = new Conv2d(1280, 1280, 3, 1, 1);
+            assertTrue(wide.viaMatmul(torch.zeros(1, 1280, 16, 16), wide.weight()));
+            assertFalse(wide.viaMatmul(torch.zeros(1, 1280, 32, 32), wide.weight()), "32² maps: oneDNN is faster");
+            assertFalse(wide.viaMatmul(torch.zeros(4, 1280, 16, 16), wide.weight()), "batch 4 × 16²: oneDNN is faster");
+            Conv2d narrow = new Conv2d(128, 128, 3, 1, 1);
+            assertFalse(narrow.viaMatmul(torch.zeros(16, 128, 4, 4), narrow.weight()), "demo-width layers stay on oneDNN");
+            Conv2d pointwise = new Conv2d(2560, 1280, 1, 1, 0);
+            assertFalse(pointwise.viaMatmul(torch.zeros(1, 2560, 8, 8), pointwise.weight()));
+        }
+    }
+
+    /** Float64 convolution of the module's (possibly bf16) weights. */
+    private static Tensor reference(Conv2d conv, Tensor x) {
+        Tensor w = conv.weight().to(ScalarType.Double);
+        Tensor b = conv.bias() == null ? null : conv.bias().to(ScalarType.Double);
+        return torch.conv2d(x.to(ScalarType.Double), w, Tensors.opt(b), new long[]{conv.stride, conv.stride},
+                new long[]{conv.padding, conv.padding}, new long[]{1, 1}, 1);
+    }
+
+    /** max |a − b| / max |b|. */
+    private static double relError(Tensor got, Tensor ref) {
+        return got.to(ScalarType.Double).sub(ref).abs().max().item_double() / ref.abs().max().item_double();
+    }
+}
