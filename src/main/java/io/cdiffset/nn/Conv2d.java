@@ -76,18 +76,30 @@ public final class Conv2d extends Module {
         boolean bf16 = autocast || Tensors.dtype(x) == ScalarType.BFloat16 || Tensors.dtype(weight) == ScalarType.BFloat16;
         boolean grad = GradMode.is_enabled() && (x.requires_grad() || weight.requires_grad());
         if (bf16 && (weight.size(0) < 16 || (autocast && grad))) {
-            return Precision.fp32(() -> conv(asBf16(x), asBf16(weight), bias == null ? null : asBf16(bias), grad));
+            return Precision.fp32(() -> conv(asBf16(x), asBf16(weight), bias == null ? null : asBf16(bias), grad, false));
         }
-        return conv(x, weight, bias, grad);
+        return conv(x, weight, bias, grad, bf16 && BF16_CHANNELS_LAST);
     }
+
+    /** {@code cdiffset.bf16ChannelsLast} (default true): bf16 inference convolutions take channels-last input. */
+    static final boolean BF16_CHANNELS_LAST = !"false".equals(System.getProperty("cdiffset.bf16ChannelsLast"));
 
     /** The bf16 value in fp32: inputs and weights as autocast would see them, accumulated in fp32. */
     private static Tensor asBf16(Tensor t) {
         return t.to(ScalarType.BFloat16).to(ScalarType.Float);
     }
 
-    private Tensor conv(Tensor x, Tensor w, Tensor b, boolean grad) {
-        if (!grad) return viaMatmul(x, weight) ? im2colMatmul(x, w, b) : conv2d(x, w, b);
+    /**
+     * @param channelsLast bf16 inference: run oneDNN on a channels-last input (a no-op when it already is, as every
+     *                     map after the first convolution then is). Its kernels use that layout as it is, where the
+     *                     default layout is copied into a blocked one and back on each call: at the VAE decoder's
+     *                     512² level those copies were ~190 MB of the translation's peak memory.
+     */
+    private Tensor conv(Tensor x, Tensor w, Tensor b, boolean grad, boolean channelsLast) {
+        if (!grad) {
+            if (viaMatmul(x, weight)) return im2colMatmul(x, w, b);
+            return conv2d(channelsLast ? x.contiguous(MemoryFormat.ChannelsLast) : x, w, b);
+        }
         return conv2d(x.contiguous(MemoryFormat.ChannelsLast), w.contiguous(MemoryFormat.ChannelsLast), b).contiguous();
     }
 

@@ -15,10 +15,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Inference convolutions that run as im2col + one matrix product (large weights on small maps, see
- * {@link Conv2d#viaMatmul}) against a float64 reference convolution, in fp32 and with bf16 weights under autocast.
+ * Inference convolutions against a float64 reference convolution: those that run as im2col + one matrix product
+ * (large weights on small maps, see {@link Conv2d#viaMatmul}) in fp32 and with bf16 weights under autocast, and the
+ * bf16 ones that run on a channels-last input.
  */
-class ConvMatmulTest {
+class ConvInferenceTest {
     private static final int[][] CASES = { // in, out, kernel, stride, padding, batch, size, bias
             {1280, 640, 3, 1, 1, 1, 8, 1},
             {1280, 640, 3, 2, 1, 2, 16, 1},
@@ -64,6 +65,27 @@ class ConvMatmulTest {
             assertFalse(narrow.viaMatmul(torch.zeros(16, 128, 4, 4), narrow.weight()), "demo-width layers stay on oneDNN");
             Conv2d pointwise = new Conv2d(2560, 1280, 1, 1, 0);
             assertFalse(pointwise.viaMatmul(torch.zeros(1, 2560, 8, 8), pointwise.weight()));
+        }
+    }
+
+    @Test
+    void bf16ConvolutionsOnChannelsLastInputMatchTheReference() throws Exception {
+        Engine.seed(12);
+        try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = Precision.BF16.scope()) {
+            for (int[] c : new int[][]{{64, 32, 3, 1, 1, 2, 32}, {32, 64, 3, 2, 0, 1, 33}, {64, 64, 1, 1, 0, 1, 16}}) {
+                Conv2d conv = new Conv2d(c[0], c[1], c[2], c[3], c[4]);
+                conv.storeMatmulWeightsAs(ScalarType.BFloat16);
+                Tensor x = torch.randn(c[5], c[0], c[6], c[6]).to(ScalarType.BFloat16);
+                Tensor y = conv.forward(x);
+                assertEquals(ScalarType.BFloat16, Tensors.dtype(y));
+                assertTrue(y.is_contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast), "output stays channels-last");
+                double e = relError(y, reference(conv, x.to(ScalarType.Float)));
+                assertTrue(e < 8e-3, "bf16 relative error " + e + " for " + java.util.Arrays.toString(c));
+                Conv2d next = new Conv2d(c[1], 16, 3, 1, 1);
+                next.storeMatmulWeightsAs(ScalarType.BFloat16);
+                double again = relError(next.forward(y), reference(next, y.to(ScalarType.Float)));
+                assertTrue(again < 8e-3, "a second convolution fed the channels-last map: relative error " + again);
+            }
         }
     }
 
