@@ -42,6 +42,8 @@ public final class VaeTask implements Trainer.Task {
     private final Tensor valEo;
     private final Tensor valSar;
     private final Tensor window;
+    /** {@code train.vae_part=decoder}: only decoder and post_quant_conv train; the latent space is the start VAE's. */
+    private final boolean decoderOnly;
 
     public VaeTask(TrainConfig cfg, AutoencoderKL vae, PairImages train, PairImages val) {
         this.cfg = cfg;
@@ -57,6 +59,17 @@ public final class VaeTask implements Trainer.Task {
         window = gaussianWindow(11, 1.5);
         double f = cfg.d("train.eo_fraction");
         if (!(f >= 0 && f <= 1)) throw new IllegalArgumentException("train.eo_fraction must be between 0 and 1, got " + f);
+        String part = cfg.str("train.vae_part");
+        if (!"all".equals(part) && !"decoder".equals(part)) throw new IllegalArgumentException("train.vae_part must be all or decoder, got " + part);
+        decoderOnly = "decoder".equals(part);
+        if (decoderOnly) {
+            String init = cfg.str("model.vae_init");
+            if (init == null || init.isBlank()) {
+                throw new IllegalArgumentException("train.vae_part=decoder fine-tunes a trained VAE's decoder: set model.vae_init to that VAE's folder");
+            }
+            // the encoder and quant_conv stay frozen, so latents (and any UNet trained on them) are unchanged
+            for (Map.Entry<String, Tensor> e : vae.namedParameters().entrySet()) e.getValue().requires_grad_(isDecoder(e.getKey()));
+        }
         String sf = cfg.str("model.vae_scaling_factor");
         if (sf != null && !sf.equals("auto") && !sf.equals("keep") && !(cfg.d("model.vae_scaling_factor") > 0)) {
             throw new IllegalArgumentException("model.vae_scaling_factor must be auto, keep or a positive number, got " + sf);
@@ -91,7 +104,14 @@ public final class VaeTask implements Trainer.Task {
 
     @Override
     public Map<String, Tensor> trainable() {
-        return vae.namedParameters();
+        if (!decoderOnly) return vae.namedParameters();
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : vae.namedParameters().entrySet()) if (isDecoder(e.getKey())) m.put(e.getKey(), e.getValue());
+        return m;
+    }
+
+    private static boolean isDecoder(String name) {
+        return name.startsWith("decoder.") || name.startsWith("post_quant_conv.");
     }
 
     @Override
@@ -118,6 +138,16 @@ public final class VaeTask implements Trainer.Task {
 
     private Tensor loss(Tensor x, Generator gen) {
         int l = vae.config().latentChannels();
+        if (decoderOnly) {
+            // the frozen encoder's posterior mean, the latent translation decodes; the KL term is constant
+            Tensor mean;
+            try (NoGradGuard g = new NoGradGuard()) {
+                mean = vae.posteriorMean(x);
+            }
+            Tensor rec = vae.decode(mean);
+            Tensor ssim = ssim(rec, x);
+            return rec.sub(x).abs().mean().add(torch.ones_like(ssim).sub(ssim).mul(new Scalar(cfg.d("train.ssim_weight"))));
+        }
         Tensor moments = vae.moments(x);
         Tensor mean = moments.narrow(1, 0, l);
         Tensor logvar = Tensors.clamp(moments.narrow(1, l, l), -30, 20);
@@ -214,7 +244,7 @@ public final class VaeTask implements Trainer.Task {
      */
     double scalingFactor() {
         String s = cfg.str("model.vae_scaling_factor");
-        if ("keep".equals(s)) return vae.config().scalingFactor();
+        if ("keep".equals(s) || decoderOnly) return vae.config().scalingFactor();
         if (s != null && !s.isBlank() && !s.equals("auto")) return cfg.d("model.vae_scaling_factor");
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor z = torch.cat(new TensorVector(vae.posteriorMean(valEo), vae.posteriorMean(valSar)), 0);

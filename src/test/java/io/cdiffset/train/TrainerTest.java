@@ -178,6 +178,33 @@ class TrainerTest {
     }
 
     @Test
+    void aDecoderOnlyFineTuneKeepsTheEncoderAndItsLatentsAndChangesTheDecoder() throws Exception {
+        Path init = tmp.resolve("model/vae");
+        String[] opts = {"model.vae_init=" + init, "train.vae_part=decoder", "train.eo_fraction=1.0", "train.lr=1e-3"};
+        VaeTask t = VaeTask.create(tinyVae(4, opts), null, Progress.NONE);
+        assertTrue(t.trainable().keySet().stream().allMatch(k -> k.startsWith("decoder.") || k.startsWith("post_quant_conv.")), t.trainable().keySet().toString());
+        assertTrue(t.trainable().size() > 0);
+        Path run = tmp.resolve("vae-decoder");
+        new Trainer(tinyVae(4, opts), t, run, Progress.NONE).run(false);
+        Path out = latestCheckpoint(run).resolve("vae");
+        Map<String, Tensor> start = io.cdiffset.pipeline.ModelBundle.loadVae(init).namedParameters();
+        Map<String, Tensor> tuned = io.cdiffset.pipeline.ModelBundle.loadVae(out).namedParameters();
+        double encoderChange = 0, decoderChange = 0;
+        for (String k : start.keySet()) {
+            double d = Tensors.maxAbsDiff(start.get(k), tuned.get(k));
+            if (k.startsWith("decoder.") || k.startsWith("post_quant_conv.")) decoderChange = Math.max(decoderChange, d);
+            else encoderChange = Math.max(encoderChange, d);
+        }
+        assertEquals(0.0, encoderChange, "encoder and quant_conv are frozen");
+        assertTrue(decoderChange > 1e-4, "the decoder trained: max change " + decoderChange);
+        var c = io.cdiffset.model.vae.VaeConfig.from(io.cdiffset.model.ConfigJson.read(out.resolve("config.json")));
+        assertEquals(io.cdiffset.pipeline.ModelBundle.loadVae(init).config().scalingFactor(), c.scalingFactor(), 1e-12, "the latent space is unchanged");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VaeTask.create(tinyVae(2, "train.vae_part=decoder"), null, Progress.NONE));
+        assertTrue(e.getMessage().contains("model.vae_init"), e.getMessage());
+    }
+
+    @Test
     void aCheckpointInterruptedMidWriteNeverReplacesTheLastGoodOne() throws Exception {
         Path out = tmp.resolve("cp");
         Checkpoints cps = new Checkpoints(out);
