@@ -1,6 +1,7 @@
 package io.cdiffset.cli;
 
 import io.cdiffset.engine.Engine;
+import io.cdiffset.model.vae.AutoencoderKL;
 import io.cdiffset.pipeline.ModelBundle;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
@@ -21,6 +22,8 @@ final class ExportCommand implements Callable<Integer> {
     Path model;
     @Option(names = "--unet", paramLabel = "FILE", description = "C-DiffSET UNet file for a diffusers MODEL folder")
     Path unet;
+    @Option(names = "--vae", paramLabel = "DIR", description = "use this VAE instead of the model's, e.g. a decoder fine-tune (train-vae train.vae_part=decoder); it must share the model's latent space")
+    Path vae;
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR")
     Path out;
     @Option(names = "--dtype", defaultValue = "fp16", description = "fp16 or fp32 (default: ${DEFAULT-VALUE})")
@@ -36,6 +39,7 @@ final class ExportCommand implements Callable<Integer> {
         };
         if (Files.exists(out.resolve("unet"))) throw new UserError(out + " already holds a model; choose an empty folder");
         ModelBundle b = ModelBundle.load(model, unet);
+        if (vae != null) b = withVae(b, vae);
         Map<String, String> meta = new LinkedHashMap<>();
         Path pe = model.resolve(ModelBundle.PROMPT_EMBEDDING);
         if (Files.isRegularFile(pe)) {
@@ -44,8 +48,23 @@ final class ExportCommand implements Callable<Integer> {
             }
         }
         meta.put("exported_from", model.toString());
+        if (vae != null) meta.put("vae_from", vae.toString());
         ModelBundle.save(out, b.unet(), b.vae(), b.context(), t, b.schedule().prediction(), meta);
         System.out.println(out);
         return 0;
+    }
+
+    /** The bundle with another VAE, which must encode to the same latents (same latent channels and scaling factor). */
+    static ModelBundle withVae(ModelBundle b, Path dir) {
+        Path d = Files.isRegularFile(dir.resolve("vae/config.json")) ? dir.resolve("vae") : dir;
+        if (!Files.isRegularFile(d.resolve("config.json"))) throw new UserError("--vae " + dir + ": no config.json there (give a VAE folder or a checkpoint holding vae/)");
+        AutoencoderKL v = ModelBundle.loadVae(d);
+        double have = b.vae().config().scalingFactor(), got = v.config().scalingFactor();
+        if (v.config().latentChannels() != b.vae().config().latentChannels() || Math.abs(got - have) > 1e-6 * Math.abs(have)) {
+            throw new UserError(String.format(java.util.Locale.ROOT, "--vae %s has %d latent channels and scaling factor %.6g, the model's VAE %d and %.6g: "
+                    + "its UNet was trained on the other latent space; fine-tune the model's VAE with train.vae_part=decoder to keep it",
+                    dir, v.config().latentChannels(), got, b.vae().config().latentChannels(), have));
+        }
+        return new ModelBundle(b.unet(), v, b.context(), b.schedule(), b.source());
     }
 }
