@@ -114,12 +114,26 @@ public final class UNetTask implements Trainer.Task {
             if (cdiff) zeroVarianceHead(unet);
             ctx = ModelFactory.demoContext(cfg.i("model.cross_attention_dim"), cfg.l("train.seed"));
         }
+        String init = cfg.str("model.unet_init");
+        if (init != null && !init.isBlank()) {
+            Path f = resolveUnetFile(Path.of(init));
+            unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(f)), f.toString());
+        }
         UNetTask t = new UNetTask(cfg, unet, vae, vaeDir, ctx, split[0], split[1]);
+        if (init != null && !init.isBlank()) t.provenance.put("unet_init", init);
         t.provenance.put("prompt_embedding", base != null && !base.isBlank() ? "text encoder of " + base
                 : "small random CLIPTextModel (hidden " + cfg.i("model.cross_attention_dim") + ", 2 layers, seed " + cfg.l("train.seed")
                 + ") on the SD 2.1 ids of 'electro-optical image' " + java.util.Arrays.toString(ModelBundle.PROMPT_IDS));
         if (cfg.b("data.cache_latents")) t.cacheLatents(progress);
         return t;
+    }
+
+    /** A UNet weights file, or the UNet of a model / checkpoint folder ({@code unet/diffusion_pytorch_model*.safetensors}). */
+    static Path resolveUnetFile(Path p) {
+        if (Files.isRegularFile(p)) return p;
+        if (Files.isDirectory(p.resolve("unet"))) return ModelBundle.weightsFile(p.resolve("unet"), "diffusion_pytorch_model");
+        if (Files.isDirectory(p)) return ModelBundle.weightsFile(p, "diffusion_pytorch_model");
+        throw new IllegalArgumentException("model.unet_init: " + p + " does not exist (give a .safetensors file or a model / checkpoint folder)");
     }
 
     static Path resolveVaeDir(Path p) {

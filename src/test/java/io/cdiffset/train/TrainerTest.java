@@ -178,6 +178,21 @@ class TrainerTest {
     }
 
     @Test
+    void aRunStartedFromAnotherRunsUNetStartsFromItsWeights() throws Exception {
+        Path first = tmp.resolve("unet-first");
+        new Trainer(tiny(2), UNetTask.create(tiny(2), null, Progress.NONE), first, Progress.NONE).run(false);
+        Path ckpt = latestCheckpoint(first);
+        UNetTask t = UNetTask.create(tiny(2, "model.unet_init=" + ckpt, "train.seed=99"), null, Progress.NONE);
+        Map<String, Tensor> saved = io.cdiffset.io.SafeTensors.read(ckpt.resolve("unet/diffusion_pytorch_model.safetensors"));
+        Map<String, Tensor> got = t.unet().namedParameters();
+        assertEquals(saved.keySet(), got.keySet());
+        for (String k : saved.keySet()) assertEquals(0.0, Tensors.maxAbsDiff(saved.get(k), got.get(k)), k);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> UNetTask.create(tiny(2, "model.unet_init=" + tmp.resolve("nowhere")), null, Progress.NONE));
+        assertTrue(e.getMessage().contains("model.unet_init"), e.getMessage());
+    }
+
+    @Test
     void aDecoderOnlyFineTuneKeepsTheEncoderAndItsLatentsAndChangesTheDecoder() throws Exception {
         Path init = tmp.resolve("model/vae");
         String[] opts = {"model.vae_init=" + init, "train.vae_part=decoder", "train.eo_fraction=1.0", "train.lr=1e-3"};
