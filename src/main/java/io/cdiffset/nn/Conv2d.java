@@ -96,27 +96,28 @@ public final class Conv2d extends Module {
      *                     512² level those copies were ~190 MB of the translation's peak memory.
      */
     private Tensor conv(Tensor x, Tensor w, Tensor b, boolean grad, boolean channelsLast) {
-        if (!grad) {
-            if (viaMatmul(x, weight)) return im2colMatmul(x, w, b);
-            return conv2d(channelsLast ? x.contiguous(MemoryFormat.ChannelsLast) : x, w, b);
-        }
+        // differentiable too (im2col's gradient is col2im): the full-size training step at 32² latents took 51 s
+        // with it and 78 s with oneDNN's channels-last kernels alone (fp32, batch 1, first step, same session)
+        if (usesMatmul(x)) return im2colMatmul(x, w, b);
+        if (!grad) return conv2d(channelsLast ? x.contiguous(MemoryFormat.ChannelsLast) : x, w, b);
         return conv2d(x.contiguous(MemoryFormat.ChannelsLast), w.contiguous(MemoryFormat.ChannelsLast), b).contiguous();
     }
 
-    /** {@code cdiffset.convMatmul}: auto (default), on (every inference convolution with k > 1), off. */
+    /** {@code cdiffset.convMatmul}: auto (default), on (every convolution with k > 1), off. */
     static final String CONV_MATMUL = System.getProperty("cdiffset.convMatmul", "auto");
 
     /**
-     * Whether an inference convolution runs as im2col + one matrix product. This libtorch build's oneDNN convolution
-     * is 5-20× below its own matrix-product rate when a large weight meets a small map — the full-size UNet's 1280-
-     * and 2560-channel convolutions at 8² and 16² (bf16: 21-80 GFLOP/s against 420-470 for im2col + matmul; fp32:
-     * 14-54 against 77-95), while for maps of 32² and more, or the demo model's narrow layers, it is the faster one.
+     * Whether this convolution runs as im2col + one matrix product for input {@code x} (with or without grad). This
+     * libtorch build's oneDNN convolution is 5-20× below its own matrix-product rate when a large weight meets a small
+     * map — the full-size UNet's 1280- and 2560-channel convolutions at 8² and 16² (bf16: 21-80 GFLOP/s against
+     * 420-470 for im2col + matmul; fp32: 14-54 against 77-95), while for maps of 32² and more, or the demo model's
+     * narrow layers, it is the faster one.
      */
-    boolean viaMatmul(Tensor x, Tensor w) {
+    public boolean usesMatmul(Tensor x) {
         if (kernel == 1 || CONV_MATMUL.equals("off")) return false;
         if (CONV_MATMUL.equals("on")) return true;
         long n = x.size(0) * outSize(x.size(2)) * outSize(x.size(3));
-        return n <= 512 && w.size(0) * w.size(1) >= 1280L * 640L;
+        return n <= 512 && weight.size(0) * weight.size(1) >= 1280L * 640L;
     }
 
     private long outSize(long in) {

@@ -49,6 +49,23 @@ class ConvBackwardTest {
         assertEquals(0, wrong, "worst relative error " + worst);
     }
 
+    /** Large weights on small maps run as im2col + matmul under grad too (full-size UNet training at 8² and 4²). */
+    @Test
+    void gradientsOfTheMatmulPathMatchAFloat64Reference() {
+        Engine.seed(8);
+        for (int[] c : new int[][]{{1280, 640, 1, 8}, {640, 1280, 2, 4}}) { // in, out, stride, size
+            try (PointerScope scope = new PointerScope()) {
+                Conv2d conv = new Conv2d(c[0], c[1], 3, c[2], 1);
+                Tensor x0 = torch.randn(1, c[0], c[3], c[3]);
+                org.junit.jupiter.api.Assertions.assertTrue(conv.usesMatmul(x0), "matmul path expected");
+                Tensor[] ref = grads(conv, x0, ScalarType.Double);
+                Tensor[] got = grads(conv, x0, ScalarType.Float);
+                double d = Math.max(relError(got[0], ref[0]), relError(got[1], ref[1]));
+                org.junit.jupiter.api.Assertions.assertTrue(d < 1e-4, "relative gradient error " + d + " for " + java.util.Arrays.toString(c));
+            }
+        }
+    }
+
     /** {input grad, weight grad, output grad used} of sum(conv(x) · g) for a fixed random g, in the given dtype. */
     private static Tensor[] grads(Conv2d conv, Tensor x0, ScalarType dt) {
         Tensor w = conv.weight();

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Inference convolutions against a float64 reference convolution: those that run as im2col + one matrix product
- * (large weights on small maps, see {@link Conv2d#viaMatmul}) in fp32 and with bf16 weights under autocast, and the
+ * (large weights on small maps, see {@link Conv2d#usesMatmul}) in fp32 and with bf16 weights under autocast, and the
  * bf16 ones that run on a channels-last input.
  */
 class ConvInferenceTest {
@@ -33,7 +33,7 @@ class ConvInferenceTest {
             try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
                 Conv2d conv = new Conv2d(c[0], c[1], c[2], c[3], c[4], c[7] == 1);
                 Tensor x = torch.randn(c[5], c[0], c[6], c[6]);
-                assertTrue(conv.viaMatmul(x, conv.weight()), "im2col path expected for " + java.util.Arrays.toString(c));
+                assertTrue(conv.usesMatmul(x), "im2col path expected for " + java.util.Arrays.toString(c));
                 Tensor fp32 = conv.forward(x);
                 assertEquals(ScalarType.Float, Tensors.dtype(fp32));
                 double e32 = relError(fp32, reference(conv, x));
@@ -58,13 +58,13 @@ class ConvInferenceTest {
     void onlyLargeWeightsOnSmallMapsTakeTheMatmulPath() {
         try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
             Conv2d wide = new Conv2d(1280, 1280, 3, 1, 1);
-            assertTrue(wide.viaMatmul(torch.zeros(1, 1280, 16, 16), wide.weight()));
-            assertFalse(wide.viaMatmul(torch.zeros(1, 1280, 32, 32), wide.weight()), "32² maps: oneDNN is faster");
-            assertFalse(wide.viaMatmul(torch.zeros(4, 1280, 16, 16), wide.weight()), "batch 4 × 16²: oneDNN is faster");
+            assertTrue(wide.usesMatmul(torch.zeros(1, 1280, 16, 16)));
+            assertFalse(wide.usesMatmul(torch.zeros(1, 1280, 32, 32)), "32² maps: oneDNN is faster");
+            assertFalse(wide.usesMatmul(torch.zeros(4, 1280, 16, 16)), "batch 4 × 16²: oneDNN is faster");
             Conv2d narrow = new Conv2d(128, 128, 3, 1, 1);
-            assertFalse(narrow.viaMatmul(torch.zeros(16, 128, 4, 4), narrow.weight()), "demo-width layers stay on oneDNN");
+            assertFalse(narrow.usesMatmul(torch.zeros(16, 128, 4, 4)), "demo-width layers stay on oneDNN");
             Conv2d pointwise = new Conv2d(2560, 1280, 1, 1, 0);
-            assertFalse(pointwise.viaMatmul(torch.zeros(1, 2560, 8, 8), pointwise.weight()));
+            assertFalse(pointwise.usesMatmul(torch.zeros(1, 2560, 8, 8)));
         }
     }
 
