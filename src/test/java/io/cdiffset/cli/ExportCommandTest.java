@@ -4,7 +4,6 @@ import io.cdiffset.TestModels;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.pipeline.ModelBundle;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,17 +15,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** {@code cdiffset export}, including a swapped-in VAE (a decoder fine-tune) and the check on its latent space. */
 class ExportCommandTest {
-    @TempDir
-    static Path tmp;
-    static Path model;
-
-    @BeforeAll
-    static void setUp() {
-        model = TestModels.tinyModel(tmp.resolve("model"));
-    }
-
     @Test
-    void exportsWithAnotherVaeOfTheSameLatentSpace() throws Exception {
+    void exportsWithAnotherVaeOfTheSameLatentSpace(@TempDir Path tmp) throws Exception {
+        Path model = TestModels.tinyModel(tmp.resolve("model"));
         Path vae = tmp.resolve("tuned-vae");
         copyVae(model.resolve("vae"), vae, null);
         var noise = ModelBundle.loadVae(vae);
@@ -43,7 +34,8 @@ class ExportCommandTest {
     }
 
     @Test
-    void refusesAVaeWithAnotherLatentSpaceAndWritesNothing() throws Exception {
+    void refusesAVaeWithAnotherLatentSpaceAndWritesNothing(@TempDir Path tmp) throws Exception {
+        Path model = TestModels.tinyModel(tmp.resolve("model"));
         Path vae = tmp.resolve("other-vae");
         copyVae(model.resolve("vae"), vae, 0.3);
         Path out = tmp.resolve("refused");
