@@ -56,9 +56,7 @@ final class ExportCommand implements Callable<Integer> {
 
     /** The bundle with another VAE, which must encode to the same latents (same latent channels and scaling factor). */
     static ModelBundle withVae(ModelBundle b, Path dir) {
-        Path d = Files.isRegularFile(dir.resolve("vae/config.json")) ? dir.resolve("vae") : dir;
-        if (!Files.isRegularFile(d.resolve("config.json"))) throw new UserError("--vae " + dir + ": no config.json there (give a VAE folder or a checkpoint holding vae/)");
-        AutoencoderKL v = ModelBundle.loadVae(d);
+        AutoencoderKL v = ModelBundle.loadVae(ModelBundle.resolveVaeDir(dir));
         double have = b.vae().config().scalingFactor(), got = v.config().scalingFactor();
         if (v.config().latentChannels() != b.vae().config().latentChannels() || Math.abs(got - have) > 1e-6 * Math.abs(have)) {
             throw new UserError(String.format(java.util.Locale.ROOT, "--vae %s has %d latent channels and scaling factor %.6g, the model's VAE %d and %.6g: "

@@ -93,7 +93,7 @@ public final class Conv2d extends Module {
      * @param channelsLast bf16 inference: run oneDNN on a channels-last input (a no-op when it already is, as every
      *                     map after the first convolution then is). Its kernels use that layout as it is, where the
      *                     default layout is copied into a blocked one and back on each call: at the VAE decoder's
-     *                     512² level those copies were ~190 MB of the translation's peak memory.
+     *                     512² level those copies were ~220 MB of the translation's peak memory.
      */
     private Tensor conv(Tensor x, Tensor w, Tensor b, boolean grad, boolean channelsLast) {
         // differentiable too (im2col's gradient is col2im): the full-size training step at 32² latents took 51 s

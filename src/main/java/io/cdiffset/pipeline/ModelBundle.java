@@ -121,6 +121,15 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         return unet;
     }
 
+    /** The VAE folder of a path: a VAE folder itself, or a model / run / checkpoint holding vae/, best/vae/ or final/vae/. */
+    public static Path resolveVaeDir(Path p) {
+        if (Files.exists(p.resolve("config.json"))) return p;
+        if (Files.exists(p.resolve("vae/config.json"))) return p.resolve("vae");
+        if (Files.exists(p.resolve("best/vae/config.json"))) return p.resolve("best/vae");
+        if (Files.exists(p.resolve("final/vae/config.json"))) return p.resolve("final/vae");
+        throw new IllegalArgumentException(p + ": no VAE here (expected config.json, vae/, best/vae/ or final/vae/)");
+    }
+
     /** A frozen VAE from a diffusers vae/ folder (config.json + weights, any variant name, legacy attention names). */
     public static AutoencoderKL loadVae(Path vaeDir) {
         AutoencoderKL vae = new AutoencoderKL(VaeConfig.from(ConfigJson.read(vaeDir.resolve("config.json"))));

@@ -107,7 +107,7 @@ public final class UNetTask implements Trainer.Task {
         } else {
             String v = cfg.str("model.vae");
             if (v == null || v.isBlank()) throw new IllegalArgumentException("set model.base (an SD 2.1-base folder) or model.vae (a VAE from 'cdiffset train-vae')");
-            vaeDir = resolveVaeDir(Path.of(v));
+            vaeDir = ModelBundle.resolveVaeDir(Path.of(v));
             vae = ModelBundle.loadVae(vaeDir);
             torch.manual_seed(cfg.l("train.seed"));
             unet = new UNet2DConditionModel(ModelFactory.unetConfig(cfg, 8, cdiff ? 5 : 4));
@@ -115,12 +115,13 @@ public final class UNetTask implements Trainer.Task {
             ctx = ModelFactory.demoContext(cfg.i("model.cross_attention_dim"), cfg.l("train.seed"));
         }
         String init = cfg.str("model.unet_init");
-        if (init != null && !init.isBlank()) {
+        boolean fromInit = init != null && !init.isBlank();
+        if (fromInit) {
             Path f = resolveUnetFile(Path.of(init));
             unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(f)), f.toString());
         }
         UNetTask t = new UNetTask(cfg, unet, vae, vaeDir, ctx, split[0], split[1]);
-        if (init != null && !init.isBlank()) t.provenance.put("unet_init", init);
+        if (fromInit) t.provenance.put("unet_init", init);
         t.provenance.put("prompt_embedding", base != null && !base.isBlank() ? "text encoder of " + base
                 : "small random CLIPTextModel (hidden " + cfg.i("model.cross_attention_dim") + ", 2 layers, seed " + cfg.l("train.seed")
                 + ") on the SD 2.1 ids of 'electro-optical image' " + java.util.Arrays.toString(ModelBundle.PROMPT_IDS));
@@ -134,14 +135,6 @@ public final class UNetTask implements Trainer.Task {
         if (Files.isDirectory(p.resolve("unet"))) return ModelBundle.weightsFile(p.resolve("unet"), "diffusion_pytorch_model");
         if (Files.isDirectory(p)) return ModelBundle.weightsFile(p, "diffusion_pytorch_model");
         throw new IllegalArgumentException("model.unet_init: " + p + " does not exist (give a .safetensors file or a model / checkpoint folder)");
-    }
-
-    static Path resolveVaeDir(Path p) {
-        if (Files.exists(p.resolve("config.json"))) return p;
-        if (Files.exists(p.resolve("vae/config.json"))) return p.resolve("vae");
-        if (Files.exists(p.resolve("best/vae/config.json"))) return p.resolve("best/vae");
-        if (Files.exists(p.resolve("final/vae/config.json"))) return p.resolve("final/vae");
-        throw new IllegalArgumentException(p + ": no VAE here (expected config.json, vae/, best/vae/ or final/vae/)");
     }
 
     /** C-DiffSET's zero-initialised variance channel (so σ² = 1 at the start). */

@@ -85,7 +85,7 @@ public final class VaeTask implements Trainer.Task {
         String init = cfg.str("model.vae_init");
         AutoencoderKL vae;
         if (init != null && !init.isBlank()) {
-            vae = ModelBundle.loadVae(UNetTask.resolveVaeDir(Path.of(init)));
+            vae = ModelBundle.loadVae(ModelBundle.resolveVaeDir(Path.of(init)));
             vae.requiresGrad(true);
         } else {
             vae = new AutoencoderKL(ModelFactory.vaeConfig(cfg));
@@ -137,28 +137,29 @@ public final class VaeTask implements Trainer.Task {
     }
 
     private Tensor loss(Tensor x, Generator gen) {
-        int l = vae.config().latentChannels();
         if (decoderOnly) {
             // the frozen encoder's posterior mean, the latent translation decodes; the KL term is constant
             Tensor mean;
             try (NoGradGuard g = new NoGradGuard()) {
                 mean = vae.posteriorMean(x);
             }
-            Tensor rec = vae.decode(mean);
-            Tensor ssim = ssim(rec, x);
-            return rec.sub(x).abs().mean().add(torch.ones_like(ssim).sub(ssim).mul(new Scalar(cfg.d("train.ssim_weight"))));
+            return reconstruction(vae.decode(mean), x);
         }
+        int l = vae.config().latentChannels();
         Tensor moments = vae.moments(x);
         Tensor mean = moments.narrow(1, 0, l);
         Tensor logvar = Tensors.clamp(moments.narrow(1, l, l), -30, 20);
         Tensor std = logvar.mul(new Scalar(0.5)).exp();
         Tensor eps = gen == null ? torch.zeros_like(mean) : torch.randn(Tensors.shape(mean), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
         Tensor z = mean.add(std.mul(eps));
-        Tensor rec = vae.decode(z);
-        Tensor l1 = rec.sub(x).abs().mean();
-        Tensor ssim = ssim(rec, x);
         Tensor kl = mean.pow(new Scalar(2)).add(logvar.exp()).sub(new Scalar(1)).sub(logvar).mul(new Scalar(0.5)).sum(new long[]{1, 2, 3}).mean();
-        return l1.add(torch.ones_like(ssim).sub(ssim).mul(new Scalar(cfg.d("train.ssim_weight")))).add(kl.mul(new Scalar(cfg.d("train.kl_weight"))));
+        return reconstruction(vae.decode(z), x).add(kl.mul(new Scalar(cfg.d("train.kl_weight"))));
+    }
+
+    /** L1 + ssim_weight · (1 − SSIM) of a reconstruction. */
+    private Tensor reconstruction(Tensor rec, Tensor x) {
+        Tensor ssim = ssim(rec, x);
+        return rec.sub(x).abs().mean().add(torch.ones_like(ssim).sub(ssim).mul(new Scalar(cfg.d("train.ssim_weight"))));
     }
 
     /** Differentiable SSIM on [-1,1] images (data range 2), Gaussian 11×11 σ 1.5, valid windows. */
