@@ -570,7 +570,7 @@ final class Cases {
                     at[k] = Memory.physical();
                     heap[k] = Runtime.getRuntime().totalMemory();
                 }
-            });
+            }, 1.0);
         }
         Memory.settle();
         long after = Memory.physical();

@@ -49,6 +49,8 @@ final class EvaluateCommand implements Callable<Integer> {
     int crop;
     @Option(names = "--steps", defaultValue = "50", description = "DDIM steps (default: ${DEFAULT-VALUE})")
     int steps;
+    @Option(names = "--sar-guidance", paramLabel = "S", description = "SAR guidance scale, as translate --sar-guidance (default: the model's own, else 1)")
+    Double sarGuidance;
     @Option(names = "--seed", defaultValue = "0")
     long seed;
     @Option(names = "--batch", defaultValue = "4")
@@ -91,9 +93,10 @@ final class EvaluateCommand implements Callable<Integer> {
         int plane = 3 * crop * crop;
         Map<String, List<Evaluator.Example>> runs = new LinkedHashMap<>();
         ModelBundle bundle = ModelBundle.load(model, unet);
+        double guidance = sarGuidance != null ? sarGuidance : 1.0;
         System.err.printf("translating %d %dx%d crops of the %s split with %s (%d DDIM steps)%n", n, crop, crop, split, model, steps);
         List<float[][]> preds = reconstruct ? Evaluator.reconstructCrops(bundle, crops.eo(), n, crop, batch, new ConsoleProgress("reconstruct"))
-                : Evaluator.translateCrops(bundle, crops.sar(), n, crop, steps, seed, batch, new ConsoleProgress("translate"));
+                : Evaluator.translateCrops(bundle, crops.sar(), n, crop, steps, seed, guidance, batch, new ConsoleProgress("translate"));
         List<Evaluator.Example> main = new ArrayList<>(), flat = new ArrayList<>(), grey = new ArrayList<>();
         float[] mean = baselines ? meanColour(parts[0]) : null;
         for (int i = 0; i < n; i++) {
@@ -118,7 +121,8 @@ final class EvaluateCommand implements Callable<Integer> {
             EvaluationReport rep = ev.evaluate(e.getKey() + ": " + model + " on " + data + " (" + split + ", " + n + " crops of " + crop + ")",
                     e.getValue(), dir, !noImages && e.getKey().equals("model"), new ConsoleProgress("scoring " + e.getKey()));
             rep.putMetadata("model", model.toString()).putMetadata("data", data.toString()).putMetadata("split", split)
-                    .putMetadata("crops", n + " x " + crop + "x" + crop).putMetadata("ddim_steps", Integer.toString(steps)).putMetadata("seed", Long.toString(seed));
+                    .putMetadata("crops", n + " x " + crop + "x" + crop).putMetadata("ddim_steps", Integer.toString(steps)).putMetadata("seed", Long.toString(seed))
+                    .putMetadata("sar_guidance", Double.toString(guidance));
             finish(rep, dir);
             cmp.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", e.getKey(), rep.meanPsnr().display(3), rep.meanSsim().display(4),
                     rep.meanScc().display(4), rep.meanLpips().display(4), rep.fid().display(2)));

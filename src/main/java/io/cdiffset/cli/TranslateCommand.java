@@ -57,11 +57,16 @@ final class TranslateCommand implements Callable<Integer> {
     int overlap;
     @Option(names = "--batch", defaultValue = "1", description = "windows translated together (default: ${DEFAULT-VALUE})")
     int batch;
+    @Option(names = "--sar-guidance", paramLabel = "S", description = {
+            "how strongly the output follows the SAR: each step also runs the UNet without the SAR and extrapolates (2x the UNet work);",
+            "1 = plain C-DiffSET sampling; > 1 needs a UNet trained with train.sar_dropout (default: the model's own, else 1)"})
+    Double sarGuidance;
 
     @Override
     public Integer call() throws IOException {
         Engine.init();
-        SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision));
+        SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision),
+                sarGuidance != null ? sarGuidance : 1.0);
         if (device.equals("cuda")) {
             if (!torch.cuda_is_available()) throw new UserError("--device cuda: no CUDA device is available to this libtorch build; use --device cpu");
             throw new UserError("--device cuda: run with the CUDA libtorch build (org.bytedeco:pytorch linux-x86_64-gpu); this build is CPU-only");

@@ -137,7 +137,8 @@ public final class Evaluator {
      * Translates same-size crops (CHW in [-1,1], n × 3 × s × s) in batches; crop i uses noise seeded by (seed, i).
      * Returns {prediction [0,1] per crop, confidence per crop (or null)}.
      */
-    public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, int steps, long seed, int batch, Progress progress) {
+    public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, int steps, long seed, double sarGuidance,
+                                                 int batch, Progress progress) {
         List<float[][]> out = new ArrayList<>();
         int plane = 3 * s * s;
         for (int i = 0; i < n; i += batch) {
@@ -152,7 +153,7 @@ public final class Evaluator {
                     noise.add(torch.randn(new long[]{1, 4, s / 8, s / 8}, new GeneratorOptional(g), Tensors.options(ScalarType.Float)));
                 }
                 Tensor init = torch.cat(new org.bytedeco.pytorch.TensorVector(noise.toArray(new Tensor[0])), 0);
-                Translator.Result r = Translator.sampleLatents(m.unet(), m.schedule(), zs, m.context(), init, steps, null);
+                Translator.Result r = Translator.sampleLatents(m.unet(), m.schedule(), zs, m.context(), init, steps, null, null, sarGuidance);
                 Tensor eo = Translator.toUnitRange(m.vae().decodeLatent(r.latent()));
                 Tensor conf = r.rawVarianceMid() == null ? null
                         : torch.upsample_bilinear2d(CDiffLoss.confidence(r.rawVarianceMid()), new long[]{s, s}, false);

@@ -46,6 +46,7 @@ public final class UNetTask implements Trainer.Task {
     private final NoiseSchedule sched;
     private final PairImages train;
     private final boolean cdiff;
+    private final double sarDropout;
     private final int crop;
     private final int batch;
     private final Map<String, String> provenance = new LinkedHashMap<>();
@@ -64,6 +65,8 @@ public final class UNetTask implements Trainer.Task {
         this.sched = NoiseSchedule.sd21(NoiseSchedule.parsePrediction(cfg.str("train.prediction")));
         this.crop = cfg.i("data.crop");
         this.batch = cfg.i("train.batch");
+        this.sarDropout = cfg.d("train.sar_dropout");
+        if (!(sarDropout >= 0 && sarDropout < 1)) throw new IllegalArgumentException("train.sar_dropout must be in [0, 1), got " + sarDropout);
         if (crop % 8 != 0) throw new IllegalArgumentException("data.crop must be a multiple of 8, got " + crop);
         vae.requiresGrad(false);
         int n = Math.min(cfg.i("log.val_count"), val.gridIds(crop).size());
@@ -238,9 +241,20 @@ public final class UNetTask implements Trainer.Task {
         }
         Tensor t = torch.randint(sched.trainSteps(), new long[]{batch}, new GeneratorOptional(gen), Tensors.options(ScalarType.Long));
         Tensor noise = torch.randn(Tensors.shape(ze), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+        if (sarDropout > 0) zs = dropSar(zs, sarDropout, gen);
         Tensor loss = loss(zs, ze, t, noise);
         Engine.backward(loss.mul(new Scalar(scale)));
         return loss.item_double();
+    }
+
+    /**
+     * Replaces each sample's SAR latent by zeros with probability {@code p} (InstructPix2Pix-style conditioning
+     * dropout), so the same UNet also learns the SAR-free prediction that {@code --sar-guidance} extrapolates from.
+     */
+    static Tensor dropSar(Tensor zs, double p, Generator gen) {
+        Tensor keep = torch.rand(new long[]{zs.size(0)}, new GeneratorOptional(gen), Tensors.options(ScalarType.Float))
+                .ge(new Scalar(p)).to(ScalarType.Float).view(-1, 1, 1, 1);
+        return zs.mul(keep);
     }
 
     private Tensor loss(Tensor zs, Tensor ze, Tensor t, Tensor noise) {

@@ -27,8 +27,14 @@ import java.util.List;
  * rows to a {@link RowSink}, so memory is bounded by the tile size and the image width, not the image height.
  */
 public final class SceneTranslator {
-    public record Options(int steps, long seed, int tile, int overlap, int batch, Precision precision) {
+    public record Options(int steps, long seed, int tile, int overlap, int batch, Precision precision, double sarGuidance) {
+        /** Plain C-DiffSET sampling (SAR guidance 1). */
+        public Options(int steps, long seed, int tile, int overlap, int batch, Precision precision) {
+            this(steps, seed, tile, overlap, batch, precision, 1.0);
+        }
+
         public Options {
+            if (!(sarGuidance >= 0 && sarGuidance <= 20)) throw new IllegalArgumentException("--sar-guidance must be between 0 and 20, got " + sarGuidance);
             if (tile % 8 != 0 || tile < 32) throw new IllegalArgumentException("--tile must be a multiple of 8 and at least 32, got " + tile);
             if (overlap % 8 != 0 || overlap < 0 || overlap >= tile) throw new IllegalArgumentException("--overlap must be a multiple of 8 below the tile size, got " + overlap);
             if (steps < 1 || steps > 999) throw new IllegalArgumentException("--steps must be between 1 and 999, got " + steps);
@@ -136,7 +142,8 @@ public final class SceneTranslator {
                     final int base = done * opt.steps(), n = group.size();
                     final long total = (long) wins.size() * opt.steps();
                     Translator.Result r = Translator.sampleLatents(model.unet(), model.schedule(), zs, model.context(), init, opt.steps(), null,
-                            k -> progress.update(base + (long) (k + 1) * n, total, "window " + (base / opt.steps() + n) + "/" + wins.size()));
+                            k -> progress.update(base + (long) (k + 1) * n, total, "window " + (base / opt.steps() + n) + "/" + wins.size()),
+                            opt.sarGuidance());
                     // the sampling steps' freed buffers go back to the OS before the decoder's large maps are
                     // allocated: the full-size 512² bf16 translation peaked ~150 MB lower in a probe
                     Pointer.trimMemory();

@@ -21,15 +21,25 @@ public final class Translator {
 
     public static Result sampleLatents(UNet2DConditionModel unet, NoiseSchedule sched, Tensor sarLatent, Tensor context,
                                        Tensor initNoise, int steps, BiConsumer<String, Tensor> trace) {
-        return sampleLatents(unet, sched, sarLatent, context, initNoise, steps, trace, null);
+        return sampleLatents(unet, sched, sarLatent, context, initNoise, steps, trace, null, 1.0);
     }
 
     /**
-     * @param context [1 or B, L, D]; expanded to the batch
-     * @param onStep  called after each step with its index (progress), may be null
+     * @param context     [1 or B, L, D]; expanded to the batch
+     * @param onStep      called after each step with its index (progress), may be null
+     * @param sarGuidance 1 = plain C-DiffSET sampling (one UNet call per step). Otherwise each step also runs the UNet
+     *                    with a zero SAR latent and extrapolates, InstructPix2Pix-style:
+     *                    {@code out = out(0) + s·(out(SAR) − out(0))} on the 4 prediction channels (the variance channel
+     *                    stays the conditional one). Meant for a UNet trained with {@code train.sar_dropout > 0}.
      */
     public static Result sampleLatents(UNet2DConditionModel unet, NoiseSchedule sched, Tensor sarLatent, Tensor context,
-                                       Tensor initNoise, int steps, BiConsumer<String, Tensor> trace, IntConsumer onStep) {
+                                       Tensor initNoise, int steps, BiConsumer<String, Tensor> trace, IntConsumer onStep,
+                                       double sarGuidance) {
+        if (!(sarGuidance >= 0) || Double.isInfinite(sarGuidance)) {
+            throw new IllegalArgumentException("SAR guidance must be a finite number >= 0, got " + sarGuidance);
+        }
+        boolean guided = sarGuidance != 1.0;
+        Tensor nullSar = guided ? torch.zeros_like(sarLatent) : null;
         long b = sarLatent.size(0);
         Tensor ctx = context.size(0) == b ? context : context.expand(b, -1, -1);
         long[] ts = sched.ddimTimesteps(steps);
@@ -43,6 +53,7 @@ public final class Translator {
             Supplier<Tensor[]> body = () -> {
                 Tensor t = timesteps.narrow(0, step, 1).expand(b);
                 Tensor out = unet.forward(torch.cat(new TensorVector(sarLatent, xi), 1), t, ctx);
+                if (guided) out = guide(out, unet.forward(torch.cat(new TensorVector(nullSar, xi), 1), t, ctx), sarGuidance);
                 NoiseSchedule.DdimStep st = sched.ddimStep(out.narrow(1, 0, 4), ts[step], xi, steps);
                 Tensor raw = step == ts.length / 2 && hasVariance ? out.narrow(1, 4, 1).clone() : null;
                 if (trace != null) {
@@ -60,6 +71,13 @@ public final class Translator {
             if (onStep != null) onStep.accept(i);
         }
         return new Result(x, rawMid);
+    }
+
+    /** {@code uncond + s·(cond − uncond)} on the first 4 channels; any further (variance) channels from {@code cond}. */
+    static Tensor guide(Tensor cond, Tensor uncond, double s) {
+        Tensor c4 = cond.narrow(1, 0, 4), u4 = uncond.narrow(1, 0, 4);
+        Tensor g = u4.add(c4.sub(u4).mul(new Scalar(s)));
+        return cond.size(1) == 4 ? g : torch.cat(new TensorVector(g, cond.narrow(1, 4, cond.size(1) - 4)), 1);
     }
 
     /** [-1,1] → [0,1]: clamp(x·0.5 + 0.5, 0, 1). */

@@ -50,7 +50,7 @@ public final class WholeSceneReference {
                 Tensor rawMid;
                 try (AutoCloseable ac = opt.precision().scope()) {
                     Tensor zs = model.vae().encodeLatent(x).to(ScalarType.Float);
-                    Translator.Result r = Translator.sampleLatents(model.unet(), model.schedule(), zs, model.context(), init, opt.steps(), null, k -> {});
+                    Translator.Result r = Translator.sampleLatents(model.unet(), model.schedule(), zs, model.context(), init, opt.steps(), null, k -> {}, opt.sarGuidance());
                     eo = Translator.toUnitRange(model.vae().decodeLatent(r.latent().to(ScalarType.Float)).to(ScalarType.Float));
                     rawMid = r.rawVarianceMid();
                 } catch (RuntimeException e) {
