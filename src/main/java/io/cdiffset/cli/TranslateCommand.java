@@ -92,8 +92,12 @@ final class TranslateCommand implements Callable<Integer> {
         if (confidence && bundle.unet().config().outChannels() <= 4) {
             throw new UserError("--confidence: this model has no variance head (4 output channels)");
         }
+        if (sarGuidance == null) {
+            opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, opt.precision(), ModelBundle.sarGuidance(modelDir));
+        }
         SceneTranslator tr = new SceneTranslator(bundle, opt);
-        System.err.printf("translating %d image(s) with %s (%d DDIM steps, seed %d, %s) → %s%n", files.size(), modelDir, steps, seed, precision, out);
+        System.err.printf("translating %d image(s) with %s (%d DDIM steps, seed %d, %s%s) → %s%n", files.size(), modelDir, steps, seed, precision,
+                opt.sarGuidance() == 1.0 ? "" : ", SAR guidance " + opt.sarGuidance(), out);
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
             RasterHeader hdr = headers.get(i);

@@ -33,6 +33,31 @@ import java.util.Map;
 public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor context, NoiseSchedule schedule, Path source) {
     public static final String PROMPT = "electro-optical image";
     public static final String PROMPT_EMBEDDING = "prompt_embedding.safetensors";
+    /** Optional file in a model folder with the sampling settings its makers recommend ({@code sar_guidance}). */
+    public static final String SAMPLING = "sampling.json";
+
+    /**
+     * The SAR guidance scale a model folder recommends in {@value #SAMPLING}, or 1 (plain C-DiffSET sampling) when it
+     * has none, as diffusers folders and the authors' checkpoints do not.
+     */
+    public static double sarGuidance(Path folder) {
+        Path f = folder.resolve(SAMPLING);
+        if (!Files.isRegularFile(f)) return 1.0;
+        com.fasterxml.jackson.databind.JsonNode g = ConfigJson.read(f).root().get("sar_guidance");
+        if (g == null || !g.isNumber() || !(g.asDouble() >= 0 && g.asDouble() <= 20)) {
+            throw new WeightsException(f + ": sar_guidance must be a number between 0 and 20; fix or delete the file");
+        }
+        return g.asDouble();
+    }
+
+    /** Writes {@value #SAMPLING} with the recommended SAR guidance scale and why. */
+    public static void saveSarGuidance(Path folder, double scale, String note) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        o.put("sar_guidance", scale);
+        if (note != null) o.put("note", note);
+        io.cdiffset.io.AtomicFile.writeString(folder.resolve(SAMPLING), o.toPrettyString());
+    }
+
     /** SD 2.1 CLIP ids of the prompt, unpadded (SD21_SPEC §4.5). */
     public static final int[] PROMPT_IDS = {49406, 23244, 268, 16822, 2867, 49407};
 
