@@ -93,8 +93,7 @@ final class EvaluateCommand implements Callable<Integer> {
         int plane = 3 * crop * crop;
         Map<String, List<Evaluator.Example>> runs = new LinkedHashMap<>();
         ModelBundle bundle = ModelBundle.load(model, unet);
-        double guidance = sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(model);
-        if (!(guidance >= 0 && guidance <= 20)) throw new UserError("--sar-guidance must be between 0 and 20, got " + guidance);
+        double guidance = sarGuidance != null ? io.cdiffset.translate.Translator.checkSarGuidance(sarGuidance) : ModelBundle.sarGuidance(model);
         System.err.printf("translating %d %dx%d crops of the %s split with %s (%d DDIM steps, SAR guidance %s)%n", n, crop, crop, split, model, steps, guidance);
         List<float[][]> preds = reconstruct ? Evaluator.reconstructCrops(bundle, crops.eo(), n, crop, batch, new ConsoleProgress("reconstruct"))
                 : Evaluator.translateCrops(bundle, crops.sar(), n, crop, steps, seed, guidance, batch, new ConsoleProgress("translate"));

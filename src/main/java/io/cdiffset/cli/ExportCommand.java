@@ -39,9 +39,7 @@ final class ExportCommand implements Callable<Integer> {
             case "fp32" -> ScalarType.Float;
             default -> throw new UserError("--dtype must be fp16 or fp32, got " + dtype);
         };
-        if (sarGuidance != null && !(sarGuidance >= 0 && sarGuidance <= 20)) {
-            throw new UserError("--sar-guidance must be between 0 and 20, got " + sarGuidance);
-        }
+        if (sarGuidance != null) io.cdiffset.translate.Translator.checkSarGuidance(sarGuidance);
         if (Files.exists(out.resolve("unet"))) throw new UserError(out + " already holds a model; choose an empty folder");
         ModelBundle b = ModelBundle.load(model, unet);
         if (vae != null) b = withVae(b, vae);
@@ -54,7 +52,7 @@ final class ExportCommand implements Callable<Integer> {
         }
         meta.put("exported_from", model.toString());
         if (vae != null) meta.put("vae_from", vae.toString());
-        double g = sarGuidance != null ? sarGuidance : Files.isDirectory(model) ? ModelBundle.sarGuidance(model) : 1.0;
+        double g = sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(model);
         ModelBundle.save(out, b.unet(), b.vae(), b.context(), t, b.schedule().prediction(), meta);
         if (g != 1.0) ModelBundle.saveSarGuidance(out, g, "default SAR guidance scale for translate / evaluate (--sar-guidance overrides it)");
         System.out.println(out);

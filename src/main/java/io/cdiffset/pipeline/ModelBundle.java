@@ -44,8 +44,9 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         Path f = folder.resolve(SAMPLING);
         if (!Files.isRegularFile(f)) return 1.0;
         com.fasterxml.jackson.databind.JsonNode g = ConfigJson.read(f).root().get("sar_guidance");
-        if (g == null || !g.isNumber() || !(g.asDouble() >= 0 && g.asDouble() <= 20)) {
-            throw new WeightsException(f + ": sar_guidance must be a number between 0 and 20; fix or delete the file");
+        if (g == null || !g.isNumber() || !(g.asDouble() >= 0 && g.asDouble() <= io.cdiffset.translate.Translator.MAX_SAR_GUIDANCE)) {
+            throw new WeightsException(f + ": sar_guidance must be a number between 0 and "
+                    + (int) io.cdiffset.translate.Translator.MAX_SAR_GUIDANCE + "; fix or delete the file");
         }
         return g.asDouble();
     }

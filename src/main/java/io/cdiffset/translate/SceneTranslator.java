@@ -34,7 +34,7 @@ public final class SceneTranslator {
         }
 
         public Options {
-            if (!(sarGuidance >= 0 && sarGuidance <= 20)) throw new IllegalArgumentException("--sar-guidance must be between 0 and 20, got " + sarGuidance);
+            Translator.checkSarGuidance(sarGuidance);
             if (tile % 8 != 0 || tile < 32) throw new IllegalArgumentException("--tile must be a multiple of 8 and at least 32, got " + tile);
             if (overlap % 8 != 0 || overlap < 0 || overlap >= tile) throw new IllegalArgumentException("--overlap must be a multiple of 8 below the tile size, got " + overlap);
             if (steps < 1 || steps > 999) throw new IllegalArgumentException("--steps must be between 1 and 999, got " + steps);

@@ -35,9 +35,7 @@ public final class Translator {
     public static Result sampleLatents(UNet2DConditionModel unet, NoiseSchedule sched, Tensor sarLatent, Tensor context,
                                        Tensor initNoise, int steps, BiConsumer<String, Tensor> trace, IntConsumer onStep,
                                        double sarGuidance) {
-        if (!(sarGuidance >= 0) || Double.isInfinite(sarGuidance)) {
-            throw new IllegalArgumentException("SAR guidance must be a finite number >= 0, got " + sarGuidance);
-        }
+        checkSarGuidance(sarGuidance);
         boolean guided = sarGuidance != 1.0;
         Tensor nullSar = guided ? torch.zeros_like(sarLatent) : null;
         long b = sarLatent.size(0);
@@ -71,6 +69,17 @@ public final class Translator {
             if (onStep != null) onStep.accept(i);
         }
         return new Result(x, rawMid);
+    }
+
+    /** Largest accepted SAR guidance scale (beyond it images saturate; the demo model's best is 10). */
+    public static final double MAX_SAR_GUIDANCE = 20;
+
+    /** {@code s} if it is a usable SAR guidance scale (0 … {@value #MAX_SAR_GUIDANCE}), else a one-line error. */
+    public static double checkSarGuidance(double s) {
+        if (!(s >= 0 && s <= MAX_SAR_GUIDANCE)) {
+            throw new IllegalArgumentException("--sar-guidance must be between 0 and " + (int) MAX_SAR_GUIDANCE + " (1 = plain sampling), got " + s);
+        }
+        return s;
     }
 
     /** {@code uncond + s·(cond − uncond)} on the first 4 channels; any further (variance) channels from {@code cond}. */
