@@ -435,6 +435,7 @@ final class Cases {
         int size = c.scale.image(nominal);
         ModelBundle bundle;
         String modelLabel;
+        double guidance = 1.0;
         if (shipped) {
             if (c.scale.tiny) throw new Skip("--tiny: the shipped default model is not a tiny model");
             Path dir = c.scale.defaultModel;
@@ -443,6 +444,7 @@ final class Cases {
             }
             c.say("loading %s", dir);
             bundle = ModelBundle.load(dir, null);
+            guidance = ModelBundle.sarGuidance(dir); // as translate samples it: 2 UNet calls per step when guided
             modelLabel = "default model";
         } else {
             c.say("building a random %s C-DiffSET model (UNet + VAE)", c.scale.tiny ? "tiny" : "full-size");
@@ -465,7 +467,7 @@ final class Cases {
 
         // warm-up: a 3-step run, which also measures the cost of a step (the mean of steps 2-3) and of the fixed part
         // (encode, decode, blend, first-step set-up)
-        TranslationRun w = translateOnce(bundle, sar, size, tile, PROBE_STEPS, p);
+        TranslationRun w = translateOnce(bundle, sar, size, tile, PROBE_STEPS, p, guidance);
         double step = w.perStep();
         double fixed = Math.max(0, w.total() - PROBE_STEPS * step);
         double full = fixed + 50 * step;
@@ -486,7 +488,7 @@ final class Cases {
             est = new double[reps];
             perStep = new double[reps];
             for (int i = 0; i < reps; i++) {
-                TranslationRun r = translateOnce(bundle, sar, size, tile, 50, p);
+                TranslationRun r = translateOnce(bundle, sar, size, tile, 50, p, guidance);
                 perStep[i] = r.perStep();
                 est[i] = r.total();
                 c.say("run %d/%d %.2f s (%.3f s/step)", i + 1, reps, r.total(), perStep[i]);
@@ -500,12 +502,14 @@ final class Cases {
         Row r = new Row(id, (steps == 50 ? "" : "≈ ") + "translate " + size + "² 50 steps " + key(p) + (shipped ? " (default model)" : ""),
                 c.caseName, key(p));
         r.stats = Stats.of(est);
-        r.gflop = 50 * fu.gflop() + fv.gflop();
-        r.gflopWithAttention = 50 * fu.totalGflop() + fv.totalGflop();
+        int calls = guidance == 1.0 ? 50 : 100;
+        r.gflop = calls * fu.gflop() + fv.gflop();
+        r.gflopWithAttention = calls * fu.totalGflop() + fv.totalGflop();
         if (fromProbe) {
             r.notes.add(String.format(Locale.ROOT, "50-STEP ESTIMATE from one %d-step run: fixed part + 50 × per-step time", PROBE_STEPS));
         }
         r.notes.add(modelLabel);
+        if (guidance != 1.0) r.notes.add("SAR guidance " + guidance + ": 2 UNet calls per step");
         if (p == Precision.BF16) r.notes.add("bf16 weights, autocast");
         if (padded != size) r.notes.add("padded to " + padded + "²");
         r.extra.put("image", size);
@@ -517,8 +521,8 @@ final class Cases {
         return List.of(r);
     }
 
-    static TranslationRun translateOnce(ModelBundle bundle, float[] sar, int size, int tile, int steps, Precision p) {
-        SceneTranslator tr = new SceneTranslator(bundle, new SceneTranslator.Options(steps, 0, tile, 64, 1, p));
+    static TranslationRun translateOnce(ModelBundle bundle, float[] sar, int size, int tile, int steps, Precision p, double guidance) {
+        SceneTranslator tr = new SceneTranslator(bundle, new SceneTranslator.Options(steps, 0, tile, 64, 1, p, guidance));
         StepClock clock = new StepClock();
         long t0 = System.nanoTime();
         tr.translate(sar, size, size, clock);
