@@ -65,8 +65,10 @@ final class TranslateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Engine.init();
+        Path modelDir = model != null ? model : defaultModel();
+        // the scale given, else the model folder's own (sampling.json), else 1
         SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision),
-                sarGuidance != null ? sarGuidance : 1.0);
+                sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(modelDir));
         if (device.equals("cuda")) {
             if (!torch.cuda_is_available()) throw new UserError("--device cuda: no CUDA device is available to this libtorch build; use --device cpu");
             throw new UserError("--device cuda: run with the CUDA libtorch build (org.bytedeco:pytorch linux-x86_64-gpu); this build is CPU-only");
@@ -82,7 +84,6 @@ final class TranslateCommand implements Callable<Integer> {
             headers.add(h);
         }
         prepareOutput(out);
-        Path modelDir = model != null ? model : defaultModel();
         ModelBundle bundle = ModelBundle.load(modelDir, unet);
         if (opt.precision() == Precision.BF16) {
             // conv / linear weights kept in bf16: half the memory, no per-step cast (numerics as autocast)
@@ -91,9 +92,6 @@ final class TranslateCommand implements Callable<Integer> {
         }
         if (confidence && bundle.unet().config().outChannels() <= 4) {
             throw new UserError("--confidence: this model has no variance head (4 output channels)");
-        }
-        if (sarGuidance == null) {
-            opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, opt.precision(), ModelBundle.sarGuidance(modelDir));
         }
         SceneTranslator tr = new SceneTranslator(bundle, opt);
         System.err.printf("translating %d image(s) with %s (%d DDIM steps, seed %d, %s%s) → %s%n", files.size(), modelDir, steps, seed, precision,
