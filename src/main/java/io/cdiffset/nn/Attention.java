@@ -3,6 +3,7 @@ package io.cdiffset.nn;
 import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -67,7 +68,20 @@ public final class Attention extends Module {
 
     /** Scaled dot-product attention over [B, heads, N, d] (causal: each query sees keys up to its own position). */
     public static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
-        if (KERNEL.equals("auto") || KERNEL.equals("fused")) {
+        boolean bf16 = Tensors.dtype(q) == ScalarType.BFloat16;
+        boolean grad = GradMode.is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+        return run(path(bf16, grad), q, k, v, causal);
+    }
+
+    /** The attention path for a precision and mode, after {@link KernelPolicy#current()} has ruled out wrong ones. */
+    public static KernelPolicy.AttnPath path(boolean bf16, boolean grad) {
+        KernelPolicy.AttnPath preferred = KERNEL.equals("math") ? KernelPolicy.AttnPath.MATH : KernelPolicy.AttnPath.FUSED;
+        return KernelPolicy.current().attention(preferred, KernelPolicy.Mode.of(bf16, grad));
+    }
+
+    /** Attention on the given path. */
+    public static Tensor run(KernelPolicy.AttnPath p, Tensor q, Tensor k, Tensor v, boolean causal) {
+        if (p == KernelPolicy.AttnPath.FUSED) {
             ScalarType dt = Tensors.dtype(q);
             if (KERNEL.equals("auto") && dt == ScalarType.BFloat16) {
                 return Precision.fp32(() -> fused(q.to(ScalarType.Float), k.to(ScalarType.Float), v.to(ScalarType.Float), causal)).to(dt);

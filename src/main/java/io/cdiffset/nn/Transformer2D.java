@@ -48,7 +48,9 @@ public final class Transformer2D extends Module {
         }
         for (Block blk : blocks) t = blk.forward(t, context);
         if (linearProjection) {
-            t = projOutL.forward(t).reshape(b, h, w, c).permute(0, 3, 1, 2);
+            // contiguous, as diffusers makes it: left channels-last, the map sent every following convolution down
+            // oneDNN's channels-last kernels, wrong for some shapes (issue #19)
+            t = projOutL.forward(t).reshape(b, h, w, c).permute(0, 3, 1, 2).contiguous();
         } else {
             t = projOutC.forward(t.reshape(b, h, w, -1).permute(0, 3, 1, 2).contiguous());
         }
