@@ -79,9 +79,13 @@ public final class Attention extends Module {
         return KernelPolicy.current().attention(preferred, KernelPolicy.Mode.of(bf16, grad));
     }
 
-    /** Attention on the given path. */
+    /**
+     * Attention on the given path. Over a single key, softmax is 1 and the output is v; the fused kernel's backward
+     * then returned query and key gradients of up to 2e-3 where they are exactly 0 (the kernel sweep, issue #19), so
+     * that case always runs the explicit form, which is exact and as cheap there.
+     */
     public static Tensor run(KernelPolicy.AttnPath p, Tensor q, Tensor k, Tensor v, boolean causal) {
-        if (p == KernelPolicy.AttnPath.FUSED) {
+        if (p == KernelPolicy.AttnPath.FUSED && k.size(-2) > 1) {
             ScalarType dt = Tensors.dtype(q);
             if (KERNEL.equals("auto") && dt == ScalarType.BFloat16) {
                 return Precision.fp32(() -> fused(q.to(ScalarType.Float), k.to(ScalarType.Float), v.to(ScalarType.Float), causal)).to(dt);

@@ -18,7 +18,7 @@ public final class ParityCheck {
     private ParityCheck() {}
 
     public static final List<String> KINDS = List.of("unet", "vae", "text_encoder", "tokenizer", "scheduler",
-            "cdiff_loss", "pipeline", "train_step", "metrics");
+            "cdiff_loss", "pipeline", "train_step", "metrics", "fullsize");
 
     public static String kindOf(Path dir) {
         String name = dir.toAbsolutePath().normalize().getFileName().toString().toLowerCase(Locale.ROOT);
@@ -48,6 +48,7 @@ public final class ParityCheck {
                 case "pipeline" -> PipelineParity.run(dir, out);
                 case "train_step" -> TrainStepParity.run(dir, out);
                 case "metrics" -> MetricsParity.run(dir, out);
+                case "fullsize" -> FullSizeParity.run(dir, out);
                 default -> throw new IllegalStateException(kind);
             }
         }
