@@ -80,13 +80,11 @@ public final class KernelSweep {
 
     /** One convolution in one mode, through a new layer; {@code path} forces a path (null: the one it chooses). */
     public static Check conv(KernelOp.Conv op, KernelPolicy.Mode mode, ConvPath path, long seed) {
-        torch.manual_seed(seed ^ op.hashCode());
-        Conv2d layer = new Conv2d(op.in(), op.out(), op.k(), op.stride(), op.pad());
-        try {
+        try (PointerScope scope = new PointerScope()) { // the layer's weights are freed with the check
+            torch.manual_seed(seed ^ op.hashCode());
+            Conv2d layer = new Conv2d(op.in(), op.out(), op.k(), op.stride(), op.pad());
             if (path == null && mode == KernelPolicy.Mode.BF16_INFERENCE) layer.storeMatmulWeightsAs(ScalarType.BFloat16);
             return path == null ? conv(op, mode, layer, seed) : convOnPath(op, mode, path, layer, seed);
-        } finally {
-            for (Tensor t : layer.parameters()) t.close();
         }
     }
 
