@@ -65,6 +65,14 @@ final class TranslateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Engine.init();
+        List<Path> files = collect(inputs);
+        // validate every input before any work: readable header, 1 or 4 bands, non-empty
+        List<RasterHeader> headers = new ArrayList<>();
+        for (Path f : files) {
+            RasterHeader h = Rasters.readHeader(f);
+            SarMapping.checkBands(h.bands(), f.getFileName().toString());
+            headers.add(h);
+        }
         Path modelDir = model != null ? model : defaultModel();
         // the scale given, else the model folder's own (sampling.json), else 1
         SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision),
@@ -75,15 +83,13 @@ final class TranslateCommand implements Callable<Integer> {
         } else if (!device.equals("cpu")) {
             throw new UserError("--device must be cpu or cuda, got " + device);
         }
-        List<Path> files = collect(inputs);
-        // validate every input before any work: readable header, 1 or 4 bands, non-empty
-        List<RasterHeader> headers = new ArrayList<>();
-        for (Path f : files) {
-            RasterHeader h = Rasters.readHeader(f);
-            SarMapping.checkBands(h.bands(), f.getFileName().toString());
-            headers.add(h);
+        try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
+            translate(files, headers, modelDir, opt);
         }
-        prepareOutput(out);
+        return 0;
+    }
+
+    private void translate(List<Path> files, List<RasterHeader> headers, Path modelDir, SceneTranslator.Options opt) throws IOException {
         ModelBundle bundle = ModelBundle.load(modelDir, unet);
         if (opt.precision() == Precision.BF16) {
             // conv / linear weights kept in bf16: half the memory, no per-step cast (numerics as autocast)
@@ -123,7 +129,13 @@ final class TranslateCommand implements Callable<Integer> {
             }
             for (Path wr : written) System.out.println(wr);
         }
-        return 0;
+    }
+
+    /** OUT/&lt;name&gt;.tif (georeferenced input) or .png, and with --confidence _confidence.png and _confidence.tif. */
+    List<Path> targets(Path input, boolean georeferenced) {
+        String stem = stem(input);
+        Path eo = out.resolve(stem + (georeferenced ? ".tif" : ".png"));
+        return confidence ? List.of(eo, out.resolve(stem + "_confidence.png"), out.resolve(stem + "_confidence.tif")) : List.of(eo);
     }
 
     /**
@@ -131,11 +143,8 @@ final class TranslateCommand implements Callable<Integer> {
      * --confidence OUT/&lt;name&gt;_confidence.png and _confidence.tif; written as the rows arrive, published at the end.
      */
     SceneWriter writer(Path input, int w, int h, GeoInfo geo) throws IOException {
-        String stem = stem(input);
-        Path eo = out.resolve(stem + (geo != null ? ".tif" : ".png"));
-        Path png = confidence ? out.resolve(stem + "_confidence.png") : null;
-        Path tif = confidence ? out.resolve(stem + "_confidence.tif") : null;
-        return new SceneWriter(w, h, geo, eo, png, tif);
+        List<Path> t = targets(input, geo != null);
+        return new SceneWriter(w, h, geo, t.get(0), confidence ? t.get(1) : null, confidence ? t.get(2) : null);
     }
 
     static String stem(Path p) {
@@ -160,16 +169,6 @@ final class TranslateCommand implements Callable<Integer> {
         }
         if (files.isEmpty()) throw new UserError("no PNG/JPEG/TIFF images found in " + inputs);
         return files;
-    }
-
-    static void prepareOutput(Path out) {
-        try {
-            Files.createDirectories(out);
-            Path probe = Files.createTempFile(out, ".write-test", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | SecurityException e) {
-            throw new UserError("output folder " + out + " is not writable (" + e.getClass().getSimpleName() + "); choose another -o");
-        }
     }
 
     /** models/default next to the launcher (the repo), or CDIFFSET_HOME/models/default. */
