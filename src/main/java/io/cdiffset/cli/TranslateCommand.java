@@ -19,10 +19,13 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -62,6 +65,9 @@ final class TranslateCommand implements Callable<Integer> {
             "1 = plain C-DiffSET sampling; > 1 needs a UNet trained with train.sar_dropout (default: the model's own, else 1)"})
     Double sarGuidance;
 
+    @Option(names = "--overwrite", description = "replace output files that already exist (an input file is never overwritten)")
+    boolean overwrite;
+
     @Override
     public Integer call() throws IOException {
         Engine.init();
@@ -73,6 +79,7 @@ final class TranslateCommand implements Callable<Integer> {
             SarMapping.checkBands(h.bands(), f.getFileName().toString());
             headers.add(h);
         }
+        checkOutputs(files, headers);
         Path modelDir = model != null ? model : defaultModel();
         // the scale given, else the model folder's own (sampling.json), else 1
         SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision),
@@ -129,6 +136,53 @@ final class TranslateCommand implements Callable<Integer> {
             }
             for (Path wr : written) System.out.println(wr);
         }
+    }
+
+    /**
+     * Before anything is loaded or written: no output may land on an input (as with -o set to an input folder),
+     * no two inputs may share an output, and an existing output is replaced only with --overwrite.
+     */
+    void checkOutputs(List<Path> files, List<RasterHeader> headers) {
+        Path outKey = key(out);
+        for (Path in : inputs) {
+            if (Files.isDirectory(in) && key(in).equals(outKey)) {
+                throw new UserError("-o " + out + " is the input folder " + in + "; the outputs would overwrite or mix with the inputs; choose another -o");
+            }
+        }
+        Map<Path, Path> inputKeys = new HashMap<>();
+        for (Path f : files) inputKeys.put(key(f), f);
+        Map<Path, Path> claimed = new HashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            for (Path t : targets(files.get(i), headers.get(i).geo() != null)) {
+                Path k = key(t);
+                if (inputKeys.containsKey(k)) {
+                    throw new UserError("output " + t + " would overwrite the input " + inputKeys.get(k) + "; choose another -o");
+                }
+                Path other = claimed.putIfAbsent(k, files.get(i));
+                if (other != null) {
+                    throw new UserError(other.getFileName() + " and " + files.get(i).getFileName() + " would both be written to " + t + "; translate them into different folders");
+                }
+                if (!overwrite && Files.exists(t, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new UserError("output " + t + " already exists; pass --overwrite to replace it, or choose another -o");
+                }
+            }
+        }
+    }
+
+    /** A path as the file system resolves it (symbolic links followed as far as the path exists). */
+    static Path key(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        try {
+            return abs.toRealPath();
+        } catch (IOException e) {
+            // does not exist (yet): resolve its folder
+        }
+        Path parent = abs.getParent();
+        if (parent != null && abs.getFileName() != null) {
+            Path k = key(parent);
+            return k.resolve(abs.getFileName().toString());
+        }
+        return abs;
     }
 
     /** OUT/&lt;name&gt;.tif (georeferenced input) or .png, and with --confidence _confidence.png and _confidence.tif. */

@@ -67,6 +67,55 @@ class OutputSafetyTest {
     }
 
     @Test
+    void translateIntoTheInputFolderLeavesTheInputsByteIdentical() {
+        Path dir = images("same-folder", "a.png", "b.png");
+        Map<String, String> before = tree(dir);
+        assertRefused(translate(dir.toString(), "-o", dir.toString(), "--model", model.toString()), "input folder");
+        assertEquals(before, tree(dir));
+        // --overwrite never extends to inputs
+        assertRefused(translate(dir.toString(), "-o", dir.toString(), "--model", model.toString(), "--overwrite"), "input folder");
+        assertEquals(before, tree(dir));
+        // the same folder spelled differently
+        assertRefused(translate(dir.toString(), "-o", dir.resolve("../same-folder/.").toString(), "--model", model.toString()), "input folder");
+        assertEquals(before, tree(dir));
+    }
+
+    @Test
+    void anOutputThatWouldLandOnAnInputFileIsRefused() {
+        Path dir = images("file-input", "a.png", "b.png");
+        Map<String, String> before = tree(dir);
+        assertRefused(translate(dir.resolve("a.png").toString(), "-o", dir.toString(), "--model", model.toString()),
+                "a.png", "would overwrite the input");
+        assertEquals(before, tree(dir));
+        assertRefused(translate(dir.resolve("a.png").toString(), "-o", dir.toString(), "--model", model.toString(), "--overwrite"),
+                "a.png", "would overwrite the input");
+        assertEquals(before, tree(dir));
+    }
+
+    @Test
+    void anExistingOutputIsKeptUnlessOverwriteIsGiven() throws Exception {
+        Path in = images("existing-in", "a.png", "b.png");
+        Path out = tmp.resolve("existing-out");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("b.png"), "an earlier result the user cares about");
+        Map<String, String> before = tree(out);
+        assertRefused(translate(in.toString(), "-o", out.toString(), "--model", model.toString()), "b.png", "already exists", "--overwrite");
+        assertEquals(before, tree(out), "nothing written, not even a.png");
+        TranslateCommandTest.Run r = translate(in.toString(), "-o", out.toString(), "--model", model.toString(), "--overwrite");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(64, Rasters.read(out.resolve("b.png")).width(), "replaced by the new output");
+        assertEquals(64, Rasters.read(out.resolve("a.png")).width());
+    }
+
+    @Test
+    void twoInputsWithOneOutputNameAreRefused() {
+        Path x = images("clash-x", "a.png"), y = images("clash-y", "a.png");
+        Path out = tmp.resolve("clash-out");
+        assertRefused(translate(x.toString(), y.toString(), "-o", out.toString(), "--model", model.toString()), "a.png", "both");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void aTranslateThatFailsAfterTheInputChecksLeavesNoNewFolder() throws Exception {
         Path in = images("fail-in", "a.png");
         Path root = tmp.resolve("fail-root");
