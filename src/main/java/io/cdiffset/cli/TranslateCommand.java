@@ -71,15 +71,6 @@ final class TranslateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Engine.init();
-        List<Path> files = collect(inputs);
-        // validate every input before any work: readable header, 1 or 4 bands, non-empty
-        List<RasterHeader> headers = new ArrayList<>();
-        for (Path f : files) {
-            RasterHeader h = Rasters.readHeader(f);
-            SarMapping.checkBands(h.bands(), f.getFileName().toString());
-            headers.add(h);
-        }
-        checkOutputs(files, headers);
         Path modelDir = model != null ? model : defaultModel();
         // the scale given, else the model folder's own (sampling.json), else 1
         SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision),
@@ -90,6 +81,15 @@ final class TranslateCommand implements Callable<Integer> {
         } else if (!device.equals("cpu")) {
             throw new UserError("--device must be cpu or cuda, got " + device);
         }
+        List<Path> files = collect(inputs);
+        // validate every input before any work: readable header, 1 or 4 bands, non-empty
+        List<RasterHeader> headers = new ArrayList<>();
+        for (Path f : files) {
+            RasterHeader h = Rasters.readHeader(f);
+            SarMapping.checkBands(h.bands(), f.getFileName().toString());
+            headers.add(h);
+        }
+        checkOutputs(files, headers);
         try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
             translate(files, headers, modelDir, opt);
         }
