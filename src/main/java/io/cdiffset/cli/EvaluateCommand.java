@@ -73,7 +73,12 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Engine.init();
-        TranslateCommand.prepareOutput(out);
+        try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
+            return evaluate();
+        }
+    }
+
+    private int evaluate() throws IOException {
         Evaluator ev = new Evaluator(lpipsVgg, inception);
         if (pred != null || target != null) {
             if (pred == null || target == null) throw new UserError("give both --pred DIR and --target DIR");

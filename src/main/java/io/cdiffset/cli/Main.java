@@ -27,6 +27,14 @@ public final class Main implements Runnable {
 
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        // a usage error is one line too: picocli's message and where the help is, not the whole usage text
+        cl.setParameterExceptionHandler((ex, args1) -> {
+            CommandLine cmd = ex.getCommandLine();
+            PrintWriter err = cmd.getErr();
+            err.println("cdiffset: error: " + oneLine(message(ex)) + " (see " + cmd.getCommandSpec().qualifiedName() + " --help)");
+            err.flush();
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable e = ex;
             while (e.getCause() != null && (e instanceof UncheckedIOException || e.getClass() == RuntimeException.class)) e = e.getCause();

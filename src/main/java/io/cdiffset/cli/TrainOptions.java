@@ -13,6 +13,8 @@ final class TrainOptions {
     Path data;
     @Option(names = "--resume", description = "continue from the newest complete checkpoint in --out")
     boolean resume;
+    @Option(names = "--overwrite", description = "start over in a non-empty --out: the old folder is moved aside to OUT.old-<timestamp> (never deleted)")
+    boolean overwrite;
     @Parameters(paramLabel = "key=value", description = "setting overrides")
     List<String> overrides = new ArrayList<>();
 }

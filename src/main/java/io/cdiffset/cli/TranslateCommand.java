@@ -19,10 +19,13 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -62,6 +65,9 @@ final class TranslateCommand implements Callable<Integer> {
             "1 = plain C-DiffSET sampling; > 1 needs a UNet trained with train.sar_dropout (default: the model's own, else 1)"})
     Double sarGuidance;
 
+    @Option(names = "--overwrite", description = "replace output files that already exist (an input file is never overwritten)")
+    boolean overwrite;
+
     @Override
     public Integer call() throws IOException {
         Engine.init();
@@ -83,7 +89,14 @@ final class TranslateCommand implements Callable<Integer> {
             SarMapping.checkBands(h.bands(), f.getFileName().toString());
             headers.add(h);
         }
-        prepareOutput(out);
+        checkOutputs(files, headers);
+        try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
+            translate(files, headers, modelDir, opt);
+        }
+        return 0;
+    }
+
+    private void translate(List<Path> files, List<RasterHeader> headers, Path modelDir, SceneTranslator.Options opt) throws IOException {
         ModelBundle bundle = ModelBundle.load(modelDir, unet);
         if (opt.precision() == Precision.BF16) {
             // conv / linear weights kept in bf16: half the memory, no per-step cast (numerics as autocast)
@@ -123,7 +136,60 @@ final class TranslateCommand implements Callable<Integer> {
             }
             for (Path wr : written) System.out.println(wr);
         }
-        return 0;
+    }
+
+    /**
+     * Before anything is loaded or written: no output may land on an input (as with -o set to an input folder),
+     * no two inputs may share an output, and an existing output is replaced only with --overwrite.
+     */
+    void checkOutputs(List<Path> files, List<RasterHeader> headers) {
+        Path outKey = key(out);
+        for (Path in : inputs) {
+            if (Files.isDirectory(in) && key(in).equals(outKey)) {
+                throw new UserError("-o " + out + " is the input folder " + in + "; the outputs would overwrite or mix with the inputs; choose another -o");
+            }
+        }
+        Map<Path, Path> inputKeys = new HashMap<>();
+        for (Path f : files) inputKeys.put(key(f), f);
+        Map<Path, Path> claimed = new HashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            for (Path t : targets(files.get(i), headers.get(i).geo() != null)) {
+                Path k = key(t);
+                if (inputKeys.containsKey(k)) {
+                    throw new UserError("output " + t + " would overwrite the input " + inputKeys.get(k) + "; choose another -o");
+                }
+                Path other = claimed.putIfAbsent(k, files.get(i));
+                if (other != null) {
+                    throw new UserError(other.getFileName() + " and " + files.get(i).getFileName() + " would both be written to " + t + "; translate them into different folders");
+                }
+                if (!overwrite && Files.exists(t, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new UserError("output " + t + " already exists; pass --overwrite to replace it, or choose another -o");
+                }
+            }
+        }
+    }
+
+    /** A path as the file system resolves it (symbolic links followed as far as the path exists). */
+    static Path key(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        try {
+            return abs.toRealPath();
+        } catch (IOException e) {
+            // does not exist (yet): resolve its folder
+        }
+        Path parent = abs.getParent();
+        if (parent != null && abs.getFileName() != null) {
+            Path k = key(parent);
+            return k.resolve(abs.getFileName().toString());
+        }
+        return abs;
+    }
+
+    /** OUT/&lt;name&gt;.tif (georeferenced input) or .png, and with --confidence _confidence.png and _confidence.tif. */
+    List<Path> targets(Path input, boolean georeferenced) {
+        String stem = stem(input);
+        Path eo = out.resolve(stem + (georeferenced ? ".tif" : ".png"));
+        return confidence ? List.of(eo, out.resolve(stem + "_confidence.png"), out.resolve(stem + "_confidence.tif")) : List.of(eo);
     }
 
     /**
@@ -131,11 +197,8 @@ final class TranslateCommand implements Callable<Integer> {
      * --confidence OUT/&lt;name&gt;_confidence.png and _confidence.tif; written as the rows arrive, published at the end.
      */
     SceneWriter writer(Path input, int w, int h, GeoInfo geo) throws IOException {
-        String stem = stem(input);
-        Path eo = out.resolve(stem + (geo != null ? ".tif" : ".png"));
-        Path png = confidence ? out.resolve(stem + "_confidence.png") : null;
-        Path tif = confidence ? out.resolve(stem + "_confidence.tif") : null;
-        return new SceneWriter(w, h, geo, eo, png, tif);
+        List<Path> t = targets(input, geo != null);
+        return new SceneWriter(w, h, geo, t.get(0), confidence ? t.get(1) : null, confidence ? t.get(2) : null);
     }
 
     static String stem(Path p) {
@@ -160,16 +223,6 @@ final class TranslateCommand implements Callable<Integer> {
         }
         if (files.isEmpty()) throw new UserError("no PNG/JPEG/TIFF images found in " + inputs);
         return files;
-    }
-
-    static void prepareOutput(Path out) {
-        try {
-            Files.createDirectories(out);
-            Path probe = Files.createTempFile(out, ".write-test", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | SecurityException e) {
-            throw new UserError("output folder " + out + " is not writable (" + e.getClass().getSimpleName() + "); choose another -o");
-        }
     }
 
     /** models/default next to the launcher (the repo), or CDIFFSET_HOME/models/default. */

@@ -1,6 +1,8 @@
 package io.cdiffset.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cdiffset.io.AtomicFile;
+import io.cdiffset.model.ConfigJson;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -50,7 +54,7 @@ public final class Checkpoints {
             deleteTree(finalDir);
             Files.move(tmp, finalDir, StandardCopyOption.ATOMIC_MOVE);
             AtomicFile.writeString(root.resolve("latest"), finalDir.getFileName().toString() + "\n");
-            prune(keep);
+            prune(keep, finalDir);
             return finalDir;
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint at step " + step + " failed (the previous checkpoint is intact): " + e.getMessage(), e);
@@ -99,13 +103,37 @@ public final class Checkpoints {
         }
     }
 
-    private void prune(int keep) throws IOException {
+    /**
+     * Deletes the oldest checkpoints beyond {@code keep}, but never {@code newest} (the one just written, whatever its
+     * step: a run started over may sit beside higher-numbered ones), the one {@code latest} names, or the one
+     * {@code best/} was copied from.
+     */
+    private void prune(int keep, Path newest) throws IOException {
         if (keep <= 0) return;
         List<Path> all;
         try (Stream<Path> s = Files.list(root)) {
             all = s.filter(p -> p.getFileName().toString().startsWith("step-")).sorted().toList();
         }
-        for (int i = 0; i < all.size() - keep; i++) deleteTree(all.get(i));
+        Set<Path> protect = new HashSet<>();
+        protect.add(newest);
+        Path ptr = root.resolve("latest");
+        if (Files.isRegularFile(ptr)) protect.add(root.resolve(Files.readString(ptr).trim()));
+        Path bestState = root.getParent().resolve("best").resolve(STATE_FILE);
+        if (Files.isRegularFile(bestState)) {
+            try {
+                JsonNode step = ConfigJson.read(bestState).root().get("step");
+                if (step != null && step.canConvertToLong()) protect.add(root.resolve(name(step.asLong())));
+            } catch (RuntimeException e) {
+                // an unreadable best/ names no checkpoint
+            }
+        }
+        int excess = all.size() - keep;
+        for (Path p : all) {
+            if (excess <= 0) break;
+            if (protect.contains(p)) continue;
+            deleteTree(p);
+            excess--;
+        }
     }
 
     /** Hard-links files where possible (unchanged frozen weights cost no space), copies otherwise. */
