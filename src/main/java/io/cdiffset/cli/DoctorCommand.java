@@ -12,7 +12,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,21 +39,14 @@ final class DoctorCommand implements Callable<Integer> {
         List<Mode> modes = List.of(Mode.values());
         System.err.println("cdiffset doctor: " + ops.size() + " shapes × " + modes.size() + " modes, float64 reference...");
         List<KernelSweep.Check> checks = KernelSweep.layers(ops, modes, 19, s -> System.err.println("  " + s));
-        // every convolution path directly, for inference (oneDNN is never handed a 1×1 convolution: see ConvPath)
-        List<KernelSweep.Check> paths = new ArrayList<>();
-        Set<KernelOp.Conv> convs = new LinkedHashSet<>();
-        for (KernelOp op : KernelCheck.ops(Sd21Configs.unet(8, 5), Sd21Configs.vae(), Math.min(latent, 5), Math.min(latent, 5))) {
-            if (op instanceof KernelOp.Conv c) convs.add(c);
-        }
-        System.err.println("cdiffset doctor: every convolution path on " + convs.size() + " shapes...");
-        for (KernelOp.Conv c : convs) {
-            for (ConvPath p : ConvPath.values()) {
-                if (c.k() == 1 && (p == ConvPath.ONEDNN || p == ConvPath.ONEDNN_CHANNELS_LAST)) continue;
-                for (Mode m : List.of(Mode.FP32_INFERENCE, Mode.BF16_INFERENCE)) paths.add(KernelSweep.conv(c, m, p, 19));
-            }
-        }
+        // every convolution path directly, for inference
+        Set<KernelOp> small = KernelCheck.ops(Sd21Configs.unet(8, 5), Sd21Configs.vae(), Math.min(latent, 5), Math.min(latent, 5));
+        long convs = small.stream().filter(o -> o instanceof KernelOp.Conv).count();
+        System.err.println("cdiffset doctor: every convolution path on " + convs + " shapes...");
+        List<KernelSweep.Check> paths = KernelSweep.paths(small, List.of(ConvPath.values()), List.of(Mode.FP32_INFERENCE, Mode.BF16_INFERENCE), 19,
+                s -> System.err.println("  " + s));
         System.out.println();
-        System.out.println("Convolution paths on this CPU (" + convs.size() + " shapes each, inference):");
+        System.out.println("Convolution paths on this CPU (" + convs + " shapes each, inference; oneDNN is never given a 1×1 convolution):");
         print(paths);
         System.out.println();
         System.out.println("What translate (inference) and train (training) use, through the real layers (" + ops.size() + " shapes):");

@@ -98,6 +98,9 @@ final class EvaluateCommand implements Callable<Integer> {
         int plane = 3 * crop * crop;
         Map<String, List<Evaluator.Example>> runs = new LinkedHashMap<>();
         ModelBundle bundle = ModelBundle.load(model, unet);
+        long latent = crop / bundle.vae().config().factor();
+        io.cdiffset.pipeline.KernelCheck.forInference(bundle.unet().config(), bundle.vae().config(), latent, latent,
+                io.cdiffset.engine.Precision.FP32, m -> System.err.println("cdiffset: " + m));
         double guidance = sarGuidance != null ? io.cdiffset.translate.Translator.checkSarGuidance(sarGuidance) : ModelBundle.sarGuidance(model);
         System.err.printf("translating %d %dx%d crops of the %s split with %s (%d DDIM steps, SAR guidance %s)%n", n, crop, crop, split, model, steps, guidance);
         List<float[][]> preds = reconstruct ? Evaluator.reconstructCrops(bundle, crops.eo(), n, crop, batch, new ConsoleProgress("reconstruct"))

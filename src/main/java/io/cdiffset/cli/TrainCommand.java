@@ -48,6 +48,8 @@ final class TrainCommand implements Callable<Integer> {
         ConsoleProgress prep = new ConsoleProgress("preparing");
         Trainer.Task t = task.equals("vae") ? VaeTask.create(cfg, data, prep) : UNetTask.create(cfg, data, prep);
         prep.finish();
+        io.cdiffset.pipeline.KernelCheck.forTraining(t.kernelOps(), io.cdiffset.engine.Precision.parse(cfg.str("train.precision")),
+                m -> System.err.println("cdiffset: " + m));
         if (moveAside) System.err.println("--overwrite: moved the previous " + out + " to " + moveAside(out));
         System.err.println("training " + task + " (" + cfg.source() + ") → " + out.toAbsolutePath()
                 + "; logs: log.jsonl, log.csv, loss.png; samples/; checkpoints/ (resume with --resume)");

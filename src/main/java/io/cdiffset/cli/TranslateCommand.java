@@ -8,6 +8,7 @@ import io.cdiffset.io.raster.GeoInfo;
 import io.cdiffset.io.raster.Raster;
 import io.cdiffset.io.raster.RasterHeader;
 import io.cdiffset.io.raster.Rasters;
+import io.cdiffset.pipeline.KernelCheck;
 import io.cdiffset.pipeline.ModelBundle;
 import io.cdiffset.translate.SarSource;
 import io.cdiffset.translate.SceneTranslator;
@@ -106,6 +107,10 @@ final class TranslateCommand implements Callable<Integer> {
         if (confidence && bundle.unet().config().outChannels() <= 4) {
             throw new UserError("--confidence: this model has no variance head (4 output channels)");
         }
+        int factor = bundle.vae().config().factor(), largest = 0;
+        for (RasterHeader hd : headers) largest = Math.max(largest, Math.max(hd.height(), hd.width()));
+        long latent = (Math.min(tile, largest) + factor - 1) / factor; // windows are at most a tile
+        KernelCheck.forInference(bundle.unet().config(), bundle.vae().config(), latent, latent, opt.precision(), m -> System.err.println("cdiffset: " + m));
         SceneTranslator tr = new SceneTranslator(bundle, opt);
         System.err.printf("translating %d image(s) with %s (%d DDIM steps, seed %d, %s%s) → %s%n", files.size(), modelDir, steps, seed, precision,
                 opt.sarGuidance() == 1.0 ? "" : ", SAR guidance " + opt.sarGuidance(), out);

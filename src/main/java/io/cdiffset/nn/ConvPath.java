@@ -40,10 +40,21 @@ public enum ConvPath {
     public Tensor run(Tensor x, Tensor w, Tensor b, long k, long stride, long padding) {
         return switch (this) {
             case ONEDNN -> conv2d(x.contiguous(), w, b, stride, padding);
-            case ONEDNN_CHANNELS_LAST -> conv2d(x.contiguous(MemoryFormat.ChannelsLast), w.contiguous(MemoryFormat.ChannelsLast), b, stride, padding).contiguous();
+            case ONEDNN_CHANNELS_LAST -> channelsLast(x, w, b, stride, padding);
             case MATMUL -> matmul(x, w, b, k, stride, padding);
             case NATIVE -> native2d(x, w, b, k, stride, padding);
         };
+    }
+
+    /**
+     * Inference: the output stays channels-last (every following convolution chooses its own path and layout, and
+     * oneDNN skips a reorder copy of each map); the weight is handed over as it is stored. Under grad: weight
+     * channels-last too and the output contiguous, the combination whose gradients were right ({@code ConvBackwardTest}).
+     */
+    private static Tensor channelsLast(Tensor x, Tensor w, Tensor b, long stride, long padding) {
+        boolean grad = org.bytedeco.pytorch.GradMode.is_enabled() && (x.requires_grad() || w.requires_grad());
+        if (!grad) return conv2d(x.contiguous(MemoryFormat.ChannelsLast), w, b, stride, padding);
+        return conv2d(x.contiguous(MemoryFormat.ChannelsLast), w.contiguous(MemoryFormat.ChannelsLast), b, stride, padding).contiguous();
     }
 
     private static Tensor conv2d(Tensor x, Tensor w, Tensor b, long stride, long padding) {

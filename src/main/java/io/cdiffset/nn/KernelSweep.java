@@ -53,26 +53,46 @@ public final class KernelSweep {
 
     /** Runs every op in every mode through the real layers. {@code progress} (may be null) gets one line per 50 checks. */
     public static List<Check> layers(Collection<? extends KernelOp> ops, Collection<KernelPolicy.Mode> modes, long seed, Consumer<String> progress) {
+        return sweep(ops, modes, null, seed, progress);
+    }
+
+    /**
+     * Runs every convolution of {@code ops} directly on each of {@code paths} in each inference mode (attention ops are
+     * skipped). oneDNN is never handed a 1×1 convolution here: the layers never do (see {@link Conv2d#path}), and one
+     * such shape crashed the process with SIGFPE in oneDNN's blocking heuristics on the build machine.
+     */
+    public static List<Check> paths(Collection<? extends KernelOp> ops, Collection<ConvPath> paths, Collection<KernelPolicy.Mode> modes,
+                                    long seed, Consumer<String> progress) {
+        List<Check> out = new ArrayList<>();
+        for (ConvPath p : paths) out.addAll(sweep(ops, modes, p, seed, progress));
+        return out;
+    }
+
+    private static List<Check> sweep(Collection<? extends KernelOp> ops, Collection<KernelPolicy.Mode> modes, ConvPath path, long seed,
+                                     Consumer<String> progress) {
         Engine.init();
         List<Check> out = new ArrayList<>();
         int i = 0, total = ops.size() * modes.size();
         for (KernelPolicy.Mode m : modes) {
             // one layer per weight shape and mode, reused at every map size (random init of a 2560→1280 3×3 weight
-            // costs more than checking it); made outside the per-check scopes
-            java.util.Map<String, Conv2d> layers = new java.util.HashMap<>();
-            for (KernelOp op : ops) {
-                if (op instanceof KernelOp.Conv c) {
-                    Conv2d layer = layers.computeIfAbsent(c.in() + "/" + c.out() + "/" + c.k() + "/" + c.stride() + "/" + c.pad(), k -> {
-                        torch.manual_seed(seed ^ k.hashCode());
-                        Conv2d l = new Conv2d(c.in(), c.out(), c.k(), c.stride(), c.pad());
-                        if (m == KernelPolicy.Mode.BF16_INFERENCE) l.storeMatmulWeightsAs(ScalarType.BFloat16);
-                        return l;
-                    });
-                    out.add(conv(c, m, layer, seed));
-                } else {
-                    out.add(attention((KernelOp.Attn) op, m, null, seed));
+            // costs more than checking it); made outside the per-check scopes, freed with this mode's scope
+            try (PointerScope modeScope = new PointerScope()) {
+                java.util.Map<String, Conv2d> layers = new java.util.HashMap<>();
+                for (KernelOp op : ops) {
+                    if (op instanceof KernelOp.Conv c) {
+                        if (path != null && c.k() == 1 && (path == ConvPath.ONEDNN || path == ConvPath.ONEDNN_CHANNELS_LAST)) continue;
+                        Conv2d layer = layers.computeIfAbsent(c.in() + "/" + c.out() + "/" + c.k() + "/" + c.stride() + "/" + c.pad(), k -> {
+                            torch.manual_seed(seed ^ k.hashCode());
+                            Conv2d l = new Conv2d(c.in(), c.out(), c.k(), c.stride(), c.pad());
+                            if (m == KernelPolicy.Mode.BF16_INFERENCE) l.storeMatmulWeightsAs(ScalarType.BFloat16);
+                            return l;
+                        });
+                        out.add(check(c, m, path, layer, seed));
+                    } else if (path == null) {
+                        out.add(attention((KernelOp.Attn) op, m, null, seed));
+                    }
+                    if (progress != null && ++i % 200 == 0) progress.accept(i + " / " + total + " checks");
                 }
-                if (progress != null && ++i % 50 == 0) progress.accept(i + " / " + total + " checks");
             }
         }
         return out;

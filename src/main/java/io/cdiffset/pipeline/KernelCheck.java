@@ -90,6 +90,25 @@ public final class KernelCheck {
         return new Outcome(ruled, checks, wrong, false, file);
     }
 
+    /** Before inference: the ops of this UNet and VAE up to the given latent size, in the inference mode of {@code p}. */
+    public static Outcome forInference(UNetConfig unet, VaeConfig vae, long latentH, long latentW, io.cdiffset.engine.Precision p, Consumer<String> progress) {
+        KernelPolicy.Mode m = p == io.cdiffset.engine.Precision.BF16 ? KernelPolicy.Mode.BF16_INFERENCE : KernelPolicy.Mode.FP32_INFERENCE;
+        return report(ensure(ops(unet, vae, latentH, latentW), List.of(m), progress), progress);
+    }
+
+    /** Before training: the task's ops under grad in the training precision, and fp32 inference for validation. */
+    public static Outcome forTraining(Collection<KernelOp> ops, io.cdiffset.engine.Precision p, Consumer<String> progress) {
+        KernelPolicy.Mode m = p == io.cdiffset.engine.Precision.BF16 ? KernelPolicy.Mode.BF16_GRAD : KernelPolicy.Mode.FP32_GRAD;
+        return report(ensure(ops, List.of(m, KernelPolicy.Mode.FP32_INFERENCE), progress), progress);
+    }
+
+    private static Outcome report(Outcome o, Consumer<String> progress) {
+        if (progress != null && !o.ruledOut().isEmpty()) {
+            progress.accept("kernel paths found wrong on this CPU are not used: " + o.ruledOut() + " (cdiffset doctor shows details)");
+        }
+        return o;
+    }
+
     static Path cacheDir() {
         String env = System.getenv("CDIFFSET_CACHE");
         if (env != null && !env.isBlank()) return Path.of(env);

@@ -61,6 +61,11 @@ public final class Trainer {
         Map<String, Double> validate(long step, Path samplesDir, boolean grid);
 
         String scoreKey();
+
+        /** The convolution and attention shapes a training step runs (checked by value once per CPU before training). */
+        default java.util.Set<io.cdiffset.nn.KernelOp> kernelOps() {
+            return java.util.Set.of();
+        }
     }
 
     private final TrainConfig cfg;

@@ -335,6 +335,11 @@ public final class UNetTask implements Trainer.Task {
     }
 
     @Override
+    public java.util.Set<io.cdiffset.nn.KernelOp> kernelOps() {
+        return io.cdiffset.model.KernelShapes.unet(unet.config(), batch, crop / 8, crop / 8, context.size(1));
+    }
+
+    @Override
     public String scoreKey() {
         return "val_psnr";
     }

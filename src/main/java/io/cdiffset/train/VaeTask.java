@@ -224,6 +224,12 @@ public final class VaeTask implements Trainer.Task {
     }
 
     @Override
+    public java.util.Set<io.cdiffset.nn.KernelOp> kernelOps() {
+        int f = vae.config().factor();
+        return io.cdiffset.model.KernelShapes.vae(vae.config(), batch, crop / f, crop / f);
+    }
+
+    @Override
     public String scoreKey() {
         return "val_psnr_eo";
     }
