@@ -138,8 +138,10 @@ public final class KernelSweep {
                         ScalarType wt = bf16 ? ScalarType.BFloat16 : ScalarType.Float;
                         y = path.run(x.to(wt), conv.weight().detach().to(wt), conv.bias().detach().to(wt), op.k(), op.stride(), op.pad());
                     } else {
+                        // fed channels-last, as maps often arrive (a transformer block's output did before #19): the
+                        // layer must choose its kernel by its own rule, never by the layout it is handed
                         try (AutoCloseable ac = (bf16 ? Precision.BF16 : Precision.FP32).scope()) {
-                            y = conv.forward(x);
+                            y = conv.forward(x.contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast));
                         } catch (Exception e) {
                             throw new IllegalStateException(e);
                         }
