@@ -89,10 +89,7 @@ public final class DpmSolverPP2M implements Sampler {
     @Override public Tensor step(Tensor modelOutput, int i, Tensor x) {
         int n = timesteps.length;
         if (i < 0 || i >= n) throw new IllegalArgumentException("step " + i + " outside 0.." + (n - 1));
-        if (i == 0) {
-            prevX0 = null;
-            lowerOrderNums = 0;
-        }
+        if (i == 0) reset();
         boolean lowerOrderFinal = i == n - 1; // final_sigmas_type "zero" (and lower_order_final for n < 15)
         Tensor x0 = convert(modelOutput, sigmas[i], x);
         Tensor prev;
@@ -101,9 +98,17 @@ public final class DpmSolverPP2M implements Sampler {
         } else {
             prev = secondOrder(x0, prevX0, i, x);
         }
-        prevX0 = x0;
+        History.drop(prevX0);
+        prevX0 = History.keep(x0);
         if (lowerOrderNums < 2) lowerOrderNums++;
         return prev;
+    }
+
+    /** Forgets the history (done by step 0). */
+    public void reset() {
+        History.drop(prevX0);
+        prevX0 = null;
+        lowerOrderNums = 0;
     }
 
     /** convert_model_output for dpmsolver++: the data prediction x0. */

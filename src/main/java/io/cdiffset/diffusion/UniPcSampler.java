@@ -68,22 +68,30 @@ public final class UniPcSampler implements Sampler {
     @Override public Tensor step(Tensor modelOutput, int i, Tensor x) {
         int n = timesteps.length;
         if (i < 0 || i >= n) throw new IllegalArgumentException("step " + i + " outside 0.." + (n - 1));
-        if (i == 0) {
-            m0 = m1 = lastSample = null;
-            lowerOrderNums = 0;
-            thisOrder = 0;
-        }
+        if (i == 0) reset();
         Tensor converted = convert(modelOutput, sigmas[i], x);
         Tensor sample = x;
         if (i > 0 && lastSample != null) sample = corrector(converted, lastSample, x, i, thisOrder);
+        History.drop(m1);
         m1 = m0;
-        m0 = converted;
+        m0 = History.keep(converted);
         int order = Math.min(2, n - i); // lower_order_final
         thisOrder = Math.min(order, lowerOrderNums + 1);
-        lastSample = sample;
+        History.drop(lastSample);
+        lastSample = History.keep(sample);
         Tensor prev = predictor(sample, i, thisOrder);
         if (lowerOrderNums < 2) lowerOrderNums++;
         return prev;
+    }
+
+    /** Forgets the history (done by step 0). */
+    public void reset() {
+        History.drop(m0);
+        History.drop(m1);
+        History.drop(lastSample);
+        m0 = m1 = lastSample = null;
+        lowerOrderNums = 0;
+        thisOrder = 0;
     }
 
     private Tensor convert(Tensor modelOutput, float sigma, Tensor x) {
