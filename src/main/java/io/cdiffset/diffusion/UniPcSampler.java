@@ -61,6 +61,11 @@ public final class UniPcSampler implements Sampler {
         return 1.0;
     }
 
+    /** σ of step i (i = steps() is the final 0). */
+    public float sigma(int i) {
+        return sigmas[i];
+    }
+
     @Override public Tensor scaleModelInput(Tensor x, int i) {
         return x;
     }

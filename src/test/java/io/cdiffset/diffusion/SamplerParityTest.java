@@ -2,7 +2,13 @@ package io.cdiffset.diffusion;
 
 import io.cdiffset.engine.Engine;
 import io.cdiffset.parity.ParityCheck;
+import io.cdiffset.engine.Tensors;
 import io.cdiffset.parity.Result;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -53,6 +59,41 @@ class SamplerParityTest {
                     }
                     if (p == NoiseSchedule.Prediction.EPSILON) {
                         System.out.printf("confidence %-16s %2d steps: step %2d, t = %.2f%n", name, steps, k, tk);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Beyond the fixture's 10 and 20 steps: with the exact denoiser of a single point x0 (ε or v computed from the
+     * UNet input and the step's ᾱ = 1/(σ²+1)), the probability-flow ODE is solved exactly by every one of these
+     * solvers, so at 5 and 50 steps each must land on x0.
+     */
+    @Test
+    void exactDenoiserLandsOnItsTargetAtAnyStepCount() {
+        Engine.init();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x0 = torch.randn(new long[]{2, 4, 8, 8}, new GeneratorOptional(torch.createCPUGenerator(5)), Tensors.options(torch.ScalarType.Float));
+            Tensor noise = torch.randn(new long[]{2, 4, 8, 8}, new GeneratorOptional(torch.createCPUGenerator(6)), Tensors.options(torch.ScalarType.Float));
+            for (NoiseSchedule.Prediction p : new NoiseSchedule.Prediction[]{NoiseSchedule.Prediction.EPSILON, NoiseSchedule.Prediction.V_PREDICTION}) {
+                NoiseSchedule sched = NoiseSchedule.sd21(p);
+                for (String name : List.of("dpmpp_2m", "dpmpp_2m_karras", "euler", "unipc")) {
+                    for (int steps : new int[]{5, 50}) {
+                        Sampler s = Samplers.create(name, sched, steps);
+                        Tensor x = noise.mul(new Scalar(s.initNoiseSigma()));
+                        for (int i = 0; i < steps; i++) {
+                            double sigma = s instanceof DpmSolverPP2M d ? d.sigma(i)
+                                    : s instanceof EulerSampler e ? e.sigma(i) : ((UniPcSampler) s).sigma(i);
+                            double a = 1 / (sigma * sigma + 1);
+                            Tensor xin = s.scaleModelInput(x, i);
+                            Tensor eps = xin.sub(x0.mul(new Scalar(Math.sqrt(a)))).div(new Scalar(Math.sqrt(1 - a)));
+                            Tensor out = p == NoiseSchedule.Prediction.EPSILON ? eps
+                                    : eps.mul(new Scalar(Math.sqrt(a))).sub(x0.mul(new Scalar(Math.sqrt(1 - a))));
+                            x = s.step(out, i, x);
+                        }
+                        double err = x.sub(x0).abs().max().item_double();
+                        assertTrue(err < 1e-3, name + " " + p + " " + steps + " steps: final latent off x0 by " + err);
                     }
                 }
             }
