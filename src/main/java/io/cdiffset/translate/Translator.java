@@ -1,6 +1,8 @@
 package io.cdiffset.translate;
 
 import io.cdiffset.diffusion.NoiseSchedule;
+import io.cdiffset.diffusion.Sampler;
+import io.cdiffset.diffusion.Samplers;
 import io.cdiffset.engine.Scopes;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.model.unet.UNet2DConditionModel;
@@ -63,6 +65,61 @@ public final class Translator {
             };
             // Without a trace (whose consumer may keep the tensors), each step runs in its own PointerScope, so the
             // activations of a step are released when it ends rather than when the caller's scope closes.
+            Tensor[] r = trace == null ? Scopes.scopedAll(body) : body.get();
+            x = r[0];
+            if (r[1] != null) rawMid = r[1];
+            if (onStep != null) onStep.accept(i);
+        }
+        return new Result(x, rawMid);
+    }
+
+    /**
+     * C-DiffSET sampling with any {@link Sampler} (see {@link Samplers#create}): the UNet sees
+     * {@code [SAR latent | sampler.scaleModelInput(x_i)]} at {@code sampler.timesteps()[i]}, the sampler turns its 4
+     * prediction channels into x_(i+1). The SAR latent is conditioning and is never scaled (as diffusers'
+     * InstructPix2Pix pipeline scales only the noisy latent). SAR guidance works as in the DDIM method.
+     *
+     * <p>With a {@code DdimSampler} the latent is bit-identical to
+     * {@link #sampleLatents(UNet2DConditionModel, NoiseSchedule, Tensor, Tensor, Tensor, int, BiConsumer, IntConsumer, double)}
+     * (same ops in the same order); the variance is read at {@link Samplers#confidenceStep} (timestep nearest T/2)
+     * rather than at index {@code steps / 2}, which for DDIM at 10, 20, 50 steps is one step earlier.
+     *
+     * @param initNoise unit Gaussian noise; multiplied by {@code sampler.initNoiseSigma()} when that is not 1 (Euler)
+     * @param trace     receives {@code step<i>_unet_out} and {@code step<i>_latent} per step, may be null
+     * @param onStep    called after each step with its index (progress), may be null
+     */
+    public static Result sampleLatents(UNet2DConditionModel unet, Sampler sampler, Tensor sarLatent, Tensor context,
+                                       Tensor initNoise, BiConsumer<String, Tensor> trace, IntConsumer onStep,
+                                       double sarGuidance) {
+        checkSarGuidance(sarGuidance);
+        boolean guided = sarGuidance != 1.0;
+        Tensor nullSar = guided ? torch.zeros_like(sarLatent) : null;
+        long b = sarLatent.size(0);
+        Tensor ctx = context.size(0) == b ? context : context.expand(b, -1, -1);
+        int steps = sampler.steps();
+        Tensor timesteps = sampler.timestepTensor(); // made once; each step takes a view
+        double sigma0 = sampler.initNoiseSigma();
+        Tensor x = sigma0 == 1.0 ? initNoise : initNoise.mul(new Scalar((float) sigma0));
+        int confidence = Samplers.confidenceStep(sampler);
+        Tensor rawMid = null;
+        boolean hasVariance = unet.config().outChannels() > 4;
+        for (int i = 0; i < steps; i++) {
+            final int step = i;
+            final Tensor xi = x;
+            Supplier<Tensor[]> body = () -> {
+                Tensor t = timesteps.narrow(0, step, 1).expand(b);
+                Tensor xin = sampler.scaleModelInput(xi, step);
+                Tensor out = unet.forward(torch.cat(new TensorVector(sarLatent, xin), 1), t, ctx);
+                if (guided) out = guide(out, unet.forward(torch.cat(new TensorVector(nullSar, xin), 1), t, ctx), sarGuidance);
+                Tensor prev = sampler.step(out.narrow(1, 0, 4), step, xi);
+                Tensor raw = step == confidence && hasVariance ? out.narrow(1, 4, 1).clone() : null;
+                if (trace != null) {
+                    trace.accept("step" + step + "_unet_out", out);
+                    trace.accept("step" + step + "_latent", prev);
+                }
+                return new Tensor[]{prev, raw};
+            };
+            // The sampler keeps its multistep history in handles of its own, so per-step scopes are safe here too.
             Tensor[] r = trace == null ? Scopes.scopedAll(body) : body.get();
             x = r[0];
             if (r[1] != null) rawMid = r[1];
