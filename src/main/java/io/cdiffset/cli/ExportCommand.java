@@ -28,6 +28,10 @@ final class ExportCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--sar-guidance", paramLabel = "S", description = "record this SAR guidance scale as the model's default (sampling.json; default: keep the source's)")
     Double sarGuidance;
+    @Option(names = "--sampler", paramLabel = "NAME", description = "record this sampler as the model's default (sampling.json; default: keep the source's)")
+    String sampler;
+    @Option(names = "--steps", paramLabel = "N", description = "record this step count as the model's default (sampling.json; default: keep the source's)")
+    Integer steps;
     @Option(names = "--dtype", defaultValue = "fp16", description = "fp16 or fp32 (default: ${DEFAULT-VALUE})")
     String dtype;
 
@@ -40,6 +44,10 @@ final class ExportCommand implements Callable<Integer> {
             default -> throw new UserError("--dtype must be fp16 or fp32, got " + dtype);
         };
         if (sarGuidance != null) io.cdiffset.translate.Translator.checkSarGuidance(sarGuidance);
+        if (sampler != null && !io.cdiffset.diffusion.Samplers.NAMES.contains(sampler)) {
+            throw new UserError("--sampler " + sampler + ": unknown; use one of " + String.join(", ", io.cdiffset.diffusion.Samplers.NAMES));
+        }
+        if (steps != null && (steps < 1 || steps > 999)) throw new UserError("--steps must be between 1 and 999, got " + steps);
         if (Files.exists(out.resolve("unet"))) throw new UserError(out + " already holds a model; choose an empty folder");
         ModelBundle b = ModelBundle.load(model, unet);
         if (vae != null) b = withVae(b, vae);
@@ -54,7 +62,12 @@ final class ExportCommand implements Callable<Integer> {
         if (vae != null) meta.put("vae_from", vae.toString());
         double g = sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(model);
         ModelBundle.save(out, b.unet(), b.vae(), b.context(), t, b.schedule().prediction(), meta);
-        if (g != 1.0) ModelBundle.saveSarGuidance(out, g, "default SAR guidance scale for translate / evaluate (--sar-guidance overrides it)");
+        String sm = sampler != null ? sampler : ModelBundle.sampler(model);
+        int st = steps != null ? steps : ModelBundle.steps(model, 0);
+        if (g != 1.0 || !sm.equals("ddim") || st > 0) {
+            ModelBundle.saveSampling(out, g, sm.equals("ddim") && sampler == null ? null : sm, st,
+                    "default sampling for translate / evaluate (--sar-guidance, --sampler, --steps override it)");
+        }
         System.out.println(out);
         return 0;
     }

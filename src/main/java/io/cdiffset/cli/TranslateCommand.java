@@ -45,8 +45,13 @@ final class TranslateCommand implements Callable<Integer> {
     Path model;
     @Option(names = "--unet", paramLabel = "FILE", description = "C-DiffSET 8-in/5-out UNet safetensors to use with a diffusers --model folder")
     Path unet;
-    @Option(names = "--steps", defaultValue = "50", description = "DDIM steps (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", paramLabel = "N", description = "sampling steps (default: the model's sampling.json, else 50)")
+    Integer stepsOption;
     int steps;
+    @Option(names = "--sampler", paramLabel = "NAME", description = {
+            "ddim (C-DiffSET's), dpmpp_2m, dpmpp_2m_karras, euler or unipc, as diffusers computes them",
+            "(default: the model's sampling.json, else ddim); few-step samplers give usable images at 10-20 steps"})
+    String sampler;
     @Option(names = "--seed", defaultValue = "0", description = "noise seed; same seed, same output (default: ${DEFAULT-VALUE})")
     long seed;
     @Option(names = "--confidence", description = "also write the confidence map (1/variance at the middle DDIM step, min-max normalised)")
@@ -73,9 +78,11 @@ final class TranslateCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Engine.init();
         Path modelDir = model != null ? model : defaultModel();
-        // the scale given, else the model folder's own (sampling.json), else 1
+        // each setting: the option given, else the model folder's own (sampling.json), else C-DiffSET's (1, ddim, 50)
+        steps = stepsOption != null ? stepsOption : ModelBundle.steps(modelDir, 50);
+        String samplerName = sampler != null ? sampler : ModelBundle.sampler(modelDir);
         SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision),
-                sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(modelDir));
+                sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(modelDir), samplerName);
         if (device.equals("cuda")) {
             if (!torch.cuda_is_available()) throw new UserError("--device cuda: no CUDA device is available to this libtorch build; use --device cpu");
             throw new UserError("--device cuda: run with the CUDA libtorch build (org.bytedeco:pytorch linux-x86_64-gpu); this build is CPU-only");
@@ -112,7 +119,7 @@ final class TranslateCommand implements Callable<Integer> {
         long latent = (Math.min(tile, largest) + factor - 1) / factor; // windows are at most a tile
         KernelCheck.forInference(bundle.unet().config(), bundle.vae().config(), latent, latent, opt.precision(), m -> System.err.println("cdiffset: " + m));
         SceneTranslator tr = new SceneTranslator(bundle, opt);
-        System.err.printf("translating %d image(s) with %s (%d DDIM steps, seed %d, %s%s) → %s%n", files.size(), modelDir, steps, seed, precision,
+        System.err.printf("translating %d image(s) with %s (%s, %d steps, seed %d, %s%s) → %s%n", files.size(), modelDir, opt.sampler(), steps, seed, precision,
                 opt.sarGuidance() == 1.0 ? "" : ", SAR guidance " + opt.sarGuidance(), out);
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);

@@ -139,6 +139,12 @@ public final class Evaluator {
      */
     public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, int steps, long seed, double sarGuidance,
                                                  int batch, Progress progress) {
+        return translateCrops(m, sar, n, s, "ddim", steps, seed, sarGuidance, batch, progress);
+    }
+
+    /** As above with a named sampler ({@link io.cdiffset.diffusion.Samplers#NAMES}). */
+    public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, String sampler, int steps, long seed,
+                                                 double sarGuidance, int batch, Progress progress) {
         List<float[][]> out = new ArrayList<>();
         int plane = 3 * s * s;
         for (int i = 0; i < n; i += batch) {
@@ -153,7 +159,7 @@ public final class Evaluator {
                     noise.add(torch.randn(new long[]{1, 4, s / 8, s / 8}, new GeneratorOptional(g), Tensors.options(ScalarType.Float)));
                 }
                 Tensor init = torch.cat(new org.bytedeco.pytorch.TensorVector(noise.toArray(new Tensor[0])), 0);
-                Translator.Result r = Translator.sampleLatents(m.unet(), m.schedule(), zs, m.context(), init, steps, null, null, sarGuidance);
+                Translator.Result r = Translator.sample(m.unet(), m.schedule(), sampler, zs, m.context(), init, steps, null, sarGuidance);
                 Tensor eo = Translator.toUnitRange(m.vae().decodeLatent(r.latent()));
                 Tensor conf = r.rawVarianceMid() == null ? null
                         : torch.upsample_bilinear2d(CDiffLoss.confidence(r.rawVarianceMid()), new long[]{s, s}, false);

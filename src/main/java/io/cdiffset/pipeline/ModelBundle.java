@@ -53,10 +53,39 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
 
     /** Writes {@value #SAMPLING} with the recommended SAR guidance scale and why. */
     public static void saveSarGuidance(Path folder, double scale, String note) {
+        saveSampling(folder, scale, null, 0, note);
+    }
+
+    /** Writes {@value #SAMPLING}: SAR guidance, and optionally a sampler name and its step count (0: none). */
+    public static void saveSampling(Path folder, double scale, String sampler, int steps, String note) {
         com.fasterxml.jackson.databind.node.ObjectNode o = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         o.put("sar_guidance", scale);
+        if (sampler != null) o.put("sampler", sampler);
+        if (steps > 0) o.put("steps", steps);
         if (note != null) o.put("note", note);
         io.cdiffset.io.AtomicFile.writeString(folder.resolve(SAMPLING), o.toPrettyString());
+    }
+
+    /** The sampler a model folder recommends in {@value #SAMPLING} ({@code sampler}), or {@code ddim} (C-DiffSET's). */
+    public static String sampler(Path folder) {
+        Path f = folder.resolve(SAMPLING);
+        if (!Files.isRegularFile(f)) return "ddim";
+        com.fasterxml.jackson.databind.JsonNode g = ConfigJson.read(f).root().get("sampler");
+        if (g == null) return "ddim";
+        if (!g.isTextual() || !io.cdiffset.diffusion.Samplers.NAMES.contains(g.asText())) {
+            throw new WeightsException(f + ": sampler must be one of " + String.join(", ", io.cdiffset.diffusion.Samplers.NAMES) + "; fix or delete the file");
+        }
+        return g.asText();
+    }
+
+    /** The step count a model folder recommends in {@value #SAMPLING} ({@code steps}, 1-999), or {@code def}. */
+    public static int steps(Path folder, int def) {
+        Path f = folder.resolve(SAMPLING);
+        if (!Files.isRegularFile(f)) return def;
+        com.fasterxml.jackson.databind.JsonNode g = ConfigJson.read(f).root().get("steps");
+        if (g == null) return def;
+        if (!g.isInt() || g.asInt() < 1 || g.asInt() > 999) throw new WeightsException(f + ": steps must be a whole number from 1 to 999; fix or delete the file");
+        return g.asInt();
     }
 
     /** SD 2.1 CLIP ids of the prompt, unpadded (SD21_SPEC §4.5). */

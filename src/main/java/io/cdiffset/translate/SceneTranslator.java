@@ -27,14 +27,23 @@ import java.util.List;
  * rows to a {@link RowSink}, so memory is bounded by the tile size and the image width, not the image height.
  */
 public final class SceneTranslator {
-    public record Options(int steps, long seed, int tile, int overlap, int batch, Precision precision, double sarGuidance) {
-        /** Plain C-DiffSET sampling (SAR guidance 1). */
+    /** @param sampler one of {@link io.cdiffset.diffusion.Samplers#NAMES} (DDIM as C-DiffSET: {@code ddim}) */
+    public record Options(int steps, long seed, int tile, int overlap, int batch, Precision precision, double sarGuidance, String sampler) {
+        /** Plain C-DiffSET sampling (DDIM, SAR guidance 1). */
         public Options(int steps, long seed, int tile, int overlap, int batch, Precision precision) {
-            this(steps, seed, tile, overlap, batch, precision, 1.0);
+            this(steps, seed, tile, overlap, batch, precision, 1.0, "ddim");
+        }
+
+        /** DDIM with SAR guidance. */
+        public Options(int steps, long seed, int tile, int overlap, int batch, Precision precision, double sarGuidance) {
+            this(steps, seed, tile, overlap, batch, precision, sarGuidance, "ddim");
         }
 
         public Options {
             Translator.checkSarGuidance(sarGuidance);
+            if (!io.cdiffset.diffusion.Samplers.NAMES.contains(sampler)) {
+                throw new IllegalArgumentException("--sampler " + sampler + ": unknown; use one of " + String.join(", ", io.cdiffset.diffusion.Samplers.NAMES));
+            }
             if (tile % 8 != 0 || tile < 32) throw new IllegalArgumentException("--tile must be a multiple of 8 and at least 32, got " + tile);
             if (overlap % 8 != 0 || overlap < 0 || overlap >= tile) throw new IllegalArgumentException("--overlap must be a multiple of 8 below the tile size, got " + overlap);
             if (steps < 1 || steps > 999) throw new IllegalArgumentException("--steps must be between 1 and 999, got " + steps);
@@ -141,7 +150,7 @@ public final class SceneTranslator {
                     Tensor zs = model.vae().encodeLatent(x).to(ScalarType.Float);
                     final int base = done * opt.steps(), n = group.size();
                     final long total = (long) wins.size() * opt.steps();
-                    Translator.Result r = Translator.sampleLatents(model.unet(), model.schedule(), zs, model.context(), init, opt.steps(), null,
+                    Translator.Result r = Translator.sample(model.unet(), model.schedule(), opt.sampler(), zs, model.context(), init, opt.steps(),
                             k -> progress.update(base + (long) (k + 1) * n, total, "window " + (base / opt.steps() + n) + "/" + wins.size()),
                             opt.sarGuidance());
                     // the sampling steps' freed buffers go back to the OS before the decoder's large maps are

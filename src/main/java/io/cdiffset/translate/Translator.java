@@ -27,6 +27,19 @@ public final class Translator {
     }
 
     /**
+     * Samples with the named sampler ({@link io.cdiffset.diffusion.Samplers#NAMES}). {@code ddim} is the C-DiffSET
+     * loop as before, bit for bit, with the confidence at index {@code steps / 2} as the authors' test.py reads it;
+     * the others read it at the step nearest T/2 ({@link io.cdiffset.diffusion.Samplers#confidenceStep}).
+     */
+    public static Result sample(UNet2DConditionModel unet, NoiseSchedule sched, String sampler, Tensor sarLatent, Tensor context,
+                                Tensor initNoise, int steps, IntConsumer onStep, double sarGuidance) {
+        if (sampler == null || sampler.equals("ddim")) {
+            return sampleLatents(unet, sched, sarLatent, context, initNoise, steps, null, onStep, sarGuidance);
+        }
+        return sampleLatents(unet, io.cdiffset.diffusion.Samplers.create(sampler, sched, steps), sarLatent, context, initNoise, null, onStep, sarGuidance);
+    }
+
+    /**
      * @param context     [1 or B, L, D]; expanded to the batch
      * @param onStep      called after each step with its index (progress), may be null
      * @param sarGuidance 1 = plain C-DiffSET sampling (one UNet call per step). Otherwise each step also runs the UNet
