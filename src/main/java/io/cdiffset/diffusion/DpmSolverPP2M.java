@@ -21,19 +21,13 @@ import org.bytedeco.pytorch.Tensor;
  * spaced in σ^(1/7): 5 steps → step 2 (t = 427), 10 → step 4 (t = 523), 20 → step 9 (t = 474), 50 → step 22
  * (t = 516). The UNet's output at that step (before the solver update) is where the variance channel is read.
  */
-public final class DpmSolverPP2M implements Sampler {
-    private final NoiseSchedule sched;
+public final class DpmSolverPP2M extends SigmaSampler {
     private final boolean karras;
-    private final double[] timesteps;
-    private final float[] sigmas; // n + 1, float32 as diffusers' self.sigmas; last = 0
     private Tensor prevX0;        // x0 of the previous step (model_outputs[-2])
     private int lowerOrderNums;
 
     public DpmSolverPP2M(NoiseSchedule sched, int steps, boolean karras) {
-        if (steps < 1 || steps > sched.trainSteps()) {
-            throw new IllegalArgumentException("number of steps must be between 1 and " + sched.trainSteps() + ", got " + steps);
-        }
-        this.sched = sched;
+        super(sched, steps);
         this.karras = karras;
         float[] train = SigmaTables.trainSigmas(sched);
         double[] ts = SigmaTables.linspaceIntTimesteps(sched.trainSteps(), steps);
@@ -55,30 +49,6 @@ public final class DpmSolverPP2M implements Sampler {
 
     @Override public String name() {
         return karras ? "dpmpp_2m_karras" : "dpmpp_2m";
-    }
-
-    @Override public int trainSteps() {
-        return sched.trainSteps();
-    }
-
-    @Override public int steps() {
-        return timesteps.length;
-    }
-
-    @Override public double[] timesteps() {
-        return timesteps.clone();
-    }
-
-    @Override public boolean integerTimesteps() {
-        return true;
-    }
-
-    @Override public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override public Tensor scaleModelInput(Tensor x, int i) {
-        return x;
     }
 
     /** σ of step i (i = steps() is the final 0). */
@@ -111,15 +81,6 @@ public final class DpmSolverPP2M implements Sampler {
         lowerOrderNums = 0;
     }
 
-    /** convert_model_output for dpmsolver++: the data prediction x0. */
-    private Tensor convert(Tensor modelOutput, float sigma, Tensor x) {
-        float a = SigmaTables.alphaOf(sigma), s = sigma * a;
-        return switch (sched.prediction()) {
-            case EPSILON -> x.sub(modelOutput.mul(new Scalar(s))).div(new Scalar(a));
-            case V_PREDICTION -> x.mul(new Scalar(a)).sub(modelOutput.mul(new Scalar(s)));
-            case SAMPLE -> modelOutput;
-        };
-    }
 
     private Tensor firstOrder(Tensor x0, int i, Tensor x) {
         float st = sigmas[i + 1], ss = sigmas[i];

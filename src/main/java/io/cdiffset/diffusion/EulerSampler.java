@@ -19,16 +19,10 @@ import org.bytedeco.pytorch.Tensor;
  * 20 → step 9 (t = 525.79), 50 → step 24 (t = 509.69). The UNet is evaluated there at the float timestep, on the
  * scaled input x/sqrt(σ²+1), like the other samplers' unit-variance input.
  */
-public final class EulerSampler implements Sampler {
-    private final NoiseSchedule sched;
-    private final double[] timesteps;
-    private final float[] sigmas; // n + 1, float32, last = 0
+public final class EulerSampler extends SigmaSampler {
 
     public EulerSampler(NoiseSchedule sched, int steps) {
-        if (steps < 1 || steps > sched.trainSteps()) {
-            throw new IllegalArgumentException("number of Euler steps must be between 1 and " + sched.trainSteps() + ", got " + steps);
-        }
-        this.sched = sched;
+        super(sched, steps);
         float[] train = SigmaTables.trainSigmas(sched);
         double[] l = SigmaTables.linspace(0, sched.trainSteps() - 1, steps);
         timesteps = new double[steps];
@@ -38,18 +32,6 @@ public final class EulerSampler implements Sampler {
 
     @Override public String name() {
         return "euler";
-    }
-
-    @Override public int trainSteps() {
-        return sched.trainSteps();
-    }
-
-    @Override public int steps() {
-        return timesteps.length;
-    }
-
-    @Override public double[] timesteps() {
-        return timesteps.clone();
     }
 
     @Override public boolean integerTimesteps() {

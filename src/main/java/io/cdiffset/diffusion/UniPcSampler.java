@@ -18,20 +18,14 @@ import org.bytedeco.pytorch.Tensor;
  * {@link DpmSolverPP2M} without Karras sigmas, so step n/2: 5 steps → step 2 (t = 599), 10 → step 5 (t = 500),
  * 20 → step 10 (t = 500), 50 → step 25 (t = 500). Note that UniPC's model output at that step is evaluated on the latent before that step's corrector.
  */
-public final class UniPcSampler implements Sampler {
-    private final NoiseSchedule sched;
-    private final double[] timesteps;
-    private final float[] sigmas; // n + 1, float32, last = 0
+public final class UniPcSampler extends SigmaSampler {
     private Tensor m0, m1;        // model_outputs[-1], [-2] (converted to x0)
     private Tensor lastSample;
     private int thisOrder;
     private int lowerOrderNums;
 
     public UniPcSampler(NoiseSchedule sched, int steps) {
-        if (steps < 1 || steps > sched.trainSteps()) {
-            throw new IllegalArgumentException("number of steps must be between 1 and " + sched.trainSteps() + ", got " + steps);
-        }
-        this.sched = sched;
+        super(sched, steps);
         float[] train = SigmaTables.trainSigmas(sched);
         timesteps = SigmaTables.linspaceIntTimesteps(sched.trainSteps(), steps);
         sigmas = SigmaTables.interpolatedSigmas(train, timesteps);
@@ -41,33 +35,9 @@ public final class UniPcSampler implements Sampler {
         return "unipc";
     }
 
-    @Override public int trainSteps() {
-        return sched.trainSteps();
-    }
-
-    @Override public int steps() {
-        return timesteps.length;
-    }
-
-    @Override public double[] timesteps() {
-        return timesteps.clone();
-    }
-
-    @Override public boolean integerTimesteps() {
-        return true;
-    }
-
-    @Override public double initNoiseSigma() {
-        return 1.0;
-    }
-
     /** σ of step i (i = steps() is the final 0). */
     public float sigma(int i) {
         return sigmas[i];
-    }
-
-    @Override public Tensor scaleModelInput(Tensor x, int i) {
-        return x;
     }
 
     @Override public Tensor step(Tensor modelOutput, int i, Tensor x) {
@@ -99,14 +69,6 @@ public final class UniPcSampler implements Sampler {
         thisOrder = 0;
     }
 
-    private Tensor convert(Tensor modelOutput, float sigma, Tensor x) {
-        float a = SigmaTables.alphaOf(sigma), s = sigma * a;
-        return switch (sched.prediction()) {
-            case EPSILON -> x.sub(modelOutput.mul(new Scalar(s))).div(new Scalar(a));
-            case V_PREDICTION -> x.mul(new Scalar(a)).sub(modelOutput.mul(new Scalar(s)));
-            case SAMPLE -> modelOutput;
-        };
-    }
 
     /** λ of sigma index k, float32. */
     private float lambda(int k) {
@@ -115,15 +77,8 @@ public final class UniPcSampler implements Sampler {
 
     /** multistep_uni_p_bh_update (bh2, predict_x0) from sigma index i to i+1. */
     private Tensor predictor(Tensor x, int i, int order) {
-        float st = sigmas[i + 1], s0 = sigmas[i];
-        float at = SigmaTables.alphaOf(st), a0 = SigmaTables.alphaOf(s0);
-        float sigT = st * at, sig0 = s0 * a0;
-        float lt = (float) Math.log(at) - (float) Math.log(sigT);
-        float l0 = (float) Math.log(a0) - (float) Math.log(sig0);
-        float h = lt - l0;
-        float hh = -h;
-        float hPhi1 = (float) Math.expm1(hh);
-        float bH = (float) Math.expm1(hh);
+        Step c = new Step(sigmas[i + 1], sigmas[i]);
+        float at = c.at, sigT = c.sigT, sig0 = c.sig0, l0 = c.l0, h = c.h, hh = -c.h, hPhi1 = c.hPhi1, bH = c.bH;
         Tensor xt = x.mul(new Scalar(sigT / sig0)).sub(m0.mul(new Scalar(at * hPhi1)));
         if (order >= 2) {
             float rk = (lambda(i - 1) - l0) / h;
@@ -137,15 +92,8 @@ public final class UniPcSampler implements Sampler {
 
     /** multistep_uni_c_bh_update (bh2, predict_x0): corrects x_i using model output at i and history up to i−1. */
     private Tensor corrector(Tensor modelT, Tensor last, Tensor thisSample, int i, int order) {
-        float st = sigmas[i], s0 = sigmas[i - 1];
-        float at = SigmaTables.alphaOf(st), a0 = SigmaTables.alphaOf(s0);
-        float sigT = st * at, sig0 = s0 * a0;
-        float lt = (float) Math.log(at) - (float) Math.log(sigT);
-        float l0 = (float) Math.log(a0) - (float) Math.log(sig0);
-        float h = lt - l0;
-        float hh = -h;
-        float hPhi1 = (float) Math.expm1(hh);
-        float bH = (float) Math.expm1(hh);
+        Step c = new Step(sigmas[i], sigmas[i - 1]);
+        float at = c.at, sigT = c.sigT, sig0 = c.sig0, l0 = c.l0, h = c.h, hh = -c.h, hPhi1 = c.hPhi1, bH = c.bH;
         Tensor xt = last.mul(new Scalar(sigT / sig0)).sub(m0.mul(new Scalar(at * hPhi1)));
         Tensor d1t = modelT.sub(m0);
         Tensor inner;
@@ -181,5 +129,22 @@ public final class UniPcSampler implements Sampler {
         float rho1 = y2 / u11;
         float rho0 = (b1 - rho1) / 1f;
         return new float[]{rho0, rho1};
+    }
+
+    /** The float32 coefficients of one UniPC update from σ_s to σ_t (bh2): α, σ·α, λ, h = λ_t − λ_s, φ1 and B(h). */
+    private static final class Step {
+        final float at, sigT, sig0, l0, h, hPhi1, bH;
+
+        Step(float st, float s0) {
+            at = SigmaTables.alphaOf(st);
+            float a0 = SigmaTables.alphaOf(s0);
+            sigT = st * at;
+            sig0 = s0 * a0;
+            float lt = (float) Math.log(at) - (float) Math.log(sigT);
+            l0 = (float) Math.log(a0) - (float) Math.log(sig0);
+            h = lt - l0;
+            hPhi1 = (float) Math.expm1(-h);
+            bH = (float) Math.expm1(-h);
+        }
     }
 }
