@@ -74,7 +74,7 @@ public final class SceneWriter implements RowSink, AutoCloseable {
             }
             if (confTifTarget != null) {
                 rawTmp = temp(confTifTarget, ".raw.tmp");
-                raw = FileChannel.open(rawTmp, StandardOpenOption.WRITE);
+                raw = AtomicFiles.open(rawTmp);
             }
             ok = true;
         } finally {
@@ -131,7 +131,8 @@ public final class SceneWriter implements RowSink, AutoCloseable {
             pngTmp = temp(confPngTarget, ".tmp");
             tifTmp = temp(confTifTarget, ".tmp");
             writeConfidence(pngTmp, tifTmp);
-            Files.deleteIfExists(rawTmp);
+            AtomicFiles.discard(rawTmp);
+            temps.remove(rawTmp);
         }
         AtomicFiles.publish(eoTmp, eoTarget);
         temps.remove(eoTmp);
@@ -205,10 +206,7 @@ public final class SceneWriter implements RowSink, AutoCloseable {
     }
 
     private Path temp(Path target, String suffix) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Path t = Files.createTempFile(dir, "." + abs.getFileName() + ".", suffix);
+        Path t = AtomicFiles.createTemp(target, suffix); // registered: deleted at JVM shutdown (SIGTERM) too
         temps.add(t);
         return t;
     }
@@ -219,13 +217,7 @@ public final class SceneWriter implements RowSink, AutoCloseable {
         closeQuietly(eoTiff);
         closeQuietly(eoPng);
         closeQuietly(raw);
-        for (Path t : temps) {
-            try {
-                Files.deleteIfExists(t);
-            } catch (IOException ignored) {
-                // best effort; the original failure is what matters
-            }
-        }
+        for (Path t : temps) AtomicFiles.discard(t);
         temps.clear();
     }
 
