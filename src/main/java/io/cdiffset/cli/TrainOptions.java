@@ -35,7 +35,7 @@ final class TrainOptions {
         @Override
         public boolean preprocess(Stack<String> args, CommandLine.Model.CommandSpec spec, CommandLine.Model.ArgSpec arg, Map<String, Object> info) {
             Object sep = info.get("separator");
-            boolean attached = sep != null && !sep.toString().isEmpty();
+            boolean attached = sep != null && !sep.toString().isBlank(); // " " when the value is not attached
             String value = "";
             if (!args.isEmpty() && (attached || args.peek().matches("(step-)?[0-9]+"))) value = args.pop();
             arg.setValue(value);

@@ -70,8 +70,8 @@ public final class Checkpoints {
             AtomicFile.writeString(root.resolve("latest"), finalDir.getFileName().toString() + "\n");
             prune(keep, finalDir);
             return finalDir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("checkpoint at step " + step + " failed (the previous checkpoint is intact): " + e.getMessage(), e);
+        } catch (IOException | UncheckedIOException e) { // (disk full) reported as what failed, not just the file system's words
+            throw new IllegalStateException("checkpoint at step " + step + " failed (the previous checkpoint is intact): " + e.getMessage(), e);
         } finally {
             AtomicFiles.discard(tmp);
         }
@@ -116,7 +116,7 @@ public final class Checkpoints {
             AtomicFiles.unregister(tmp);
             deleteTree(old);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot update best/ (the previous best/ is intact): " + e.getMessage(), e);
+            throw new IllegalStateException("cannot update best/ (the previous best/ is intact): " + e.getMessage(), e);
         } finally {
             AtomicFiles.discard(tmp);
         }
@@ -207,8 +207,15 @@ public final class Checkpoints {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : s.toList()) {
                 Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) Files.createDirectories(t);
-                else Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                    continue;
+                }
+                try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(p);
+                     java.nio.channels.FileChannel o = AtomicFiles.open(t)) { // (the disk-full test hook applies)
+                    long size = in.size();
+                    for (long pos = 0; pos < size; ) pos += o.transferFrom(in, pos, size - pos);
+                }
             }
         }
     }
