@@ -44,6 +44,8 @@ public final class AtomicFiles {
     /** Temporary files and folders that exist right now and are deleted if the JVM shuts down. */
     private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
     private static volatile boolean hooked;
+    /** Set by the shutdown hook: no new temporary file may be started (it could outlive the cleanup). */
+    private static volatile boolean closing;
     /** Our temporary names: .NAME.&lt;digits&gt;.tmp or .NAME.&lt;digits&gt;.raw.tmp (Files.createTempFile with our prefix). */
     private static final Pattern TEMP = Pattern.compile("\\..+\\.-?[0-9]+(\\.raw)?\\.tmp");
     /** Test hook: bytes that may still be written through {@link #open} before "No space left on device"; -1: no limit. */
@@ -104,6 +106,7 @@ public final class AtomicFiles {
     public static Path createTemp(Path target, String suffix) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
+        checkOpen();
         if (dir != null) Files.createDirectories(dir);
         hook();
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", suffix);
@@ -113,6 +116,7 @@ public final class AtomicFiles {
 
     /** Registers a temporary file or folder (created by the caller) for deletion at JVM shutdown. */
     public static void register(Path tmp) {
+        if (closing) throw new java.io.UncheckedIOException(new IOException("shutting down: not starting " + tmp));
         hook();
         LIVE.add(tmp.toAbsolutePath());
     }
@@ -208,11 +212,16 @@ public final class AtomicFiles {
         }
     }
 
+    private static void checkOpen() throws IOException {
+        if (closing) throw new IOException("shutting down: no new file is started");
+    }
+
     private static void hook() {
         if (hooked) return;
         synchronized (LIVE) {
             if (hooked) return;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                closing = true;
                 for (Path p : List.copyOf(LIVE)) {
                     try {
                         deleteTree(p);
