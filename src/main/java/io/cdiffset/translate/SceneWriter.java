@@ -77,6 +77,8 @@ public final class SceneWriter implements RowSink, AutoCloseable {
                 raw = AtomicFiles.open(rawTmp);
             }
             ok = true;
+        } catch (IOException e) {
+            throw failed(e);
         } finally {
             if (!ok) close();
         }
@@ -89,6 +91,19 @@ public final class SceneWriter implements RowSink, AutoCloseable {
 
     @Override
     public void rows(int y, int rows, float[] eo, float[] confidence) throws IOException {
+        try {
+            writeRows(y, rows, eo, confidence);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    /** An I/O failure (disk full) as one line naming the output and that nothing published was touched. */
+    private IOException failed(IOException e) {
+        return new IOException("cannot write " + eoTarget + ": " + e.getMessage() + "; no existing file was changed by this output", e);
+    }
+
+    private void writeRows(int y, int rows, float[] eo, float[] confidence) throws IOException {
         if (y != rowsWritten) throw new IllegalStateException("rows arrive out of order: got " + y + ", expected " + rowsWritten);
         float[] u8 = new float[3 * rows * width];
         for (int i = 0; i < u8.length; i++) u8[i] = Math.round(Math.max(0f, Math.min(1f, eo[i])) * 255f);
@@ -115,6 +130,14 @@ public final class SceneWriter implements RowSink, AutoCloseable {
      * @return the written targets in that order
      */
     public List<Path> commit() throws IOException {
+        try {
+            return publishAll();
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    private List<Path> publishAll() throws IOException {
         if (rowsWritten != height) throw new IllegalStateException("scene has " + rowsWritten + " of " + height + " rows");
         List<Path> out = new ArrayList<>();
         if (eoTiff != null) {

@@ -80,6 +80,8 @@ class TranslateDebrisTest {
             assertEquals(1, r.code(), r.err());
             assertEquals(1, errors.size(), r.err());
             assertTrue(errors.get(0).contains("No space left on device"), errors.get(0));
+            assertTrue(errors.get(0).contains("cannot write " + out.resolve(left < a.length ? "a.png" : "b.png").toAbsolutePath())
+                    || errors.get(0).contains("cannot write " + out.resolve(left < a.length ? "a.png" : "b.png")), errors.get(0));
             assertEquals(List.of(), temps(out), "no temporary file left");
             Map<String, String> after = tree(out);
             assertEquals(before.get("notes.txt"), after.get("notes.txt"));
@@ -90,5 +92,37 @@ class TranslateDebrisTest {
                 assertFalse(Files.exists(out.resolve("b.png")), "no partial b.png");
             }
         }
+    }
+
+    @Test
+    void aFullDiskWhileWritingAGeoTiffAndItsConfidenceMapsPublishesAllOrNothing() throws Exception {
+        io.cdiffset.io.raster.GeoInfo geo = io.cdiffset.io.raster.GeoInfo.fromGeoTransform(new double[]{500000.0, 10.0, 0.0, 4649776.0, 0.0, -10.0}, 32633);
+        Path in = tmp.resolve("geo-in/scene.tif");
+        Rasters.writeGeoTiff(in, TranslateCommandTest.sarRamp(64, 64, geo), geo);
+        Path out = tmp.resolve("out-geo-full");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("scene.tif"), "an earlier output");
+        Map<String, String> before = tree(out);
+        int failed = 0;
+        for (long left : new long[]{0, 2_000, 8_000, 20_000, 40_000, 80_000}) {
+            AtomicFiles.simulateDiskFullAfter(left);
+            TranslateCommandTest.Run r;
+            try {
+                r = TranslateCommandTest.run("translate", in.toString(), "-o", out.toString(), "--model", model.toString(), "--steps", "2",
+                        "--confidence", "--overwrite");
+            } finally {
+                AtomicFiles.simulateDiskFullAfter(-1);
+            }
+            List<String> errors = r.err().lines().filter(l -> l.startsWith("cdiffset: error: ")).toList();
+            System.out.println("translate --confidence, disk full after " + left + " bytes: exit " + r.code() + ": " + errors);
+            assertEquals(List.of(), temps(out), "no temporary file left");
+            if (r.code() == 0) break; // enough room for everything
+            failed++;
+            assertEquals(1, r.code(), r.err());
+            assertEquals(1, errors.size(), r.err());
+            assertTrue(errors.get(0).contains("No space left on device"), errors.get(0));
+            assertEquals(before, tree(out), "nothing published, nothing changed");
+        }
+        assertTrue(failed >= 3, "the disk filled at several points: " + failed);
     }
 }
