@@ -1,6 +1,7 @@
 package io.cdiffset.cli;
 
 import io.cdiffset.engine.Engine;
+import io.cdiffset.train.Checkpoints;
 import io.cdiffset.train.TrainConfig;
 import io.cdiffset.train.Trainer;
 import io.cdiffset.train.UNetTask;
@@ -45,6 +46,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new UserError("config " + config + " is for task '" + cfg.str("task") + "'; use 'cdiffset " + (task.equals("vae") ? "train" : "train-vae") + "' with it");
         }
         boolean moveAside = checkOut(out, o);
+        // the checkpoint to resume from, checked against its manifest before the data are loaded or anything is written
+        Path from = o.resuming() ? new Checkpoints(out).forResume(o.resume) : null;
         ConsoleProgress prep = new ConsoleProgress("preparing");
         Trainer.Task t = task.equals("vae") ? VaeTask.create(cfg, data, prep) : UNetTask.create(cfg, data, prep);
         prep.finish();
@@ -52,8 +55,8 @@ final class TrainCommand implements Callable<Integer> {
                 m -> System.err.println("cdiffset: " + m));
         if (moveAside) System.err.println("--overwrite: moved the previous " + out + " to " + moveAside(out));
         System.err.println("training " + task + " (" + cfg.source() + ") → " + out.toAbsolutePath()
-                + "; logs: log.jsonl, log.csv, loss.png; samples/; checkpoints/ (resume with --resume)");
-        Path last = new Trainer(cfg, t, out, new ConsoleProgress("train " + task)).run(o.resume);
+                + "; logs: log.jsonl, log.csv, loss.png; samples/; checkpoints/ (resume with --resume, or --resume step-N)");
+        Path last = new Trainer(cfg, t, out, new ConsoleProgress("train " + task)).run(from);
         System.out.println(last);
         return 0;
     }
@@ -63,7 +66,7 @@ final class TrainCommand implements Callable<Integer> {
      * after moving it aside. Returns whether it is to be moved aside (done once the data are ready).
      */
     static boolean checkOut(Path out, TrainOptions o) {
-        if (o.resume && o.overwrite) throw new UserError("give --resume (continue the run in " + out + ") or --overwrite (start over), not both");
+        if (o.resuming() && o.overwrite) throw new UserError("give --resume (continue the run in " + out + ") or --overwrite (start over), not both");
         if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) return false;
         if (!Files.isDirectory(out)) throw new UserError("--out " + out + " exists and is not a folder; choose another --out");
         boolean empty;
@@ -72,7 +75,7 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UserError("--out " + out + " cannot be read (" + e.getClass().getSimpleName() + "); choose another --out");
         }
-        if (empty || o.resume) return false;
+        if (empty || o.resuming()) return false;
         if (o.overwrite) return true;
         throw new UserError("--out " + out + " is not empty; pass --resume to continue that run, --overwrite to start over (it is moved to "
                 + out.getFileName() + ".old-<timestamp>), or choose another --out");

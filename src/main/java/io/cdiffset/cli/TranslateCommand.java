@@ -99,6 +99,7 @@ final class TranslateCommand implements Callable<Integer> {
         }
         checkOutputs(files, headers);
         try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
+            removeStaleTemps(files, headers);
             translate(files, headers, modelDir, opt);
         }
         return 0;
@@ -179,6 +180,13 @@ final class TranslateCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** Deletes the temporary files of this run's outputs that a killed earlier run left in OUT (.NAME.<digits>.tmp). */
+    void removeStaleTemps(List<Path> files, List<RasterHeader> headers) {
+        List<Path> mine = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) mine.addAll(targets(files.get(i), headers.get(i).geo() != null));
+        io.cdiffset.io.raster.AtomicFiles.removeStale(out, n -> mine.stream().anyMatch(t -> io.cdiffset.io.raster.AtomicFiles.isTempOf(n, t)));
     }
 
     /** A path as the file system resolves it (symbolic links followed as far as the path exists). */

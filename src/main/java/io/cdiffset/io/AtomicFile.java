@@ -1,13 +1,17 @@
 package io.cdiffset.io;
 
+import io.cdiffset.io.raster.AtomicFiles;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
-/** Writes a file so that readers see either the old complete file or the new complete file, never a partial one. */
+/**
+ * Writes a file so that readers see either the old complete file or the new complete file, never a partial one
+ * (unchecked front of {@link AtomicFiles}, the project's one atomic writer: its temporary files are removed on
+ * failure and at JVM shutdown).
+ */
 public final class AtomicFile {
     private AtomicFile() {}
 
@@ -17,27 +21,10 @@ public final class AtomicFile {
     }
 
     public static void write(Path target, ChannelWriter writer) {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = null;
         try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writer.write(ch);
-                ch.force(true);
-            }
-            io.cdiffset.io.raster.AtomicFiles.publish(tmp, target.toAbsolutePath());
-            tmp = null;
+            AtomicFiles.writeChannel(target, writer::write);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            }
         }
     }
 

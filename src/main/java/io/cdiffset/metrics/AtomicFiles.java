@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-/** Atomic text-file writes for reports (delegates to the project's one atomic writer). */
+/** Atomic text-file writes for reports (delegates to the project's one atomic writer, {@link io.cdiffset.io.raster.AtomicFiles}). */
 public final class AtomicFiles {
     private AtomicFiles() {
     }

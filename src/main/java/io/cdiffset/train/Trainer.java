@@ -89,7 +89,13 @@ public final class Trainer {
         return z ^ (z >>> 31);
     }
 
+    /** Trains from step 0, or with {@code resume} from the latest checkpoint in {@code out} (checked against its manifest). */
     public Path run(boolean resume) {
+        return run(resume ? new Checkpoints(out).forResume(null) : null);
+    }
+
+    /** Trains from step 0 ({@code from} null) or from the checkpoint folder {@code from} (see {@link Checkpoints#forResume}). */
+    public Path run(Path from) {
         Engine.init();
         long steps = cfg.l("train.steps");
         int accum = Math.max(1, cfg.i("train.grad_accum"));
@@ -105,9 +111,9 @@ public final class Trainer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create output folder " + out + ": " + e.getMessage(), e);
         }
-        if (resume) {
-            Path last = cps.latest();
-            if (last == null) throw new IllegalArgumentException("--resume: no complete checkpoint in " + cps.root() + "; start without --resume");
+        cps.removeDebris(); // what a killed run left: .step-N.tmp folders, .NAME.<n>.tmp files
+        if (from != null) {
+            Path last = from;
             task.restoreModel(last);
             ConfigJson st = ConfigJson.read(last.resolve(Checkpoints.STATE_FILE));
             start = st.root().path("step").asLong();

@@ -74,9 +74,11 @@ public final class SceneWriter implements RowSink, AutoCloseable {
             }
             if (confTifTarget != null) {
                 rawTmp = temp(confTifTarget, ".raw.tmp");
-                raw = FileChannel.open(rawTmp, StandardOpenOption.WRITE);
+                raw = AtomicFiles.open(rawTmp);
             }
             ok = true;
+        } catch (IOException e) {
+            throw failed(e);
         } finally {
             if (!ok) close();
         }
@@ -89,6 +91,19 @@ public final class SceneWriter implements RowSink, AutoCloseable {
 
     @Override
     public void rows(int y, int rows, float[] eo, float[] confidence) throws IOException {
+        try {
+            writeRows(y, rows, eo, confidence);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    /** An I/O failure (disk full) as one line naming the output and that nothing published was touched. */
+    private IOException failed(IOException e) {
+        return new IOException("cannot write " + eoTarget + ": " + e.getMessage() + "; no existing file was changed by this output", e);
+    }
+
+    private void writeRows(int y, int rows, float[] eo, float[] confidence) throws IOException {
         if (y != rowsWritten) throw new IllegalStateException("rows arrive out of order: got " + y + ", expected " + rowsWritten);
         float[] u8 = new float[3 * rows * width];
         for (int i = 0; i < u8.length; i++) u8[i] = Math.round(Math.max(0f, Math.min(1f, eo[i])) * 255f);
@@ -115,6 +130,14 @@ public final class SceneWriter implements RowSink, AutoCloseable {
      * @return the written targets in that order
      */
     public List<Path> commit() throws IOException {
+        try {
+            return publishAll();
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    private List<Path> publishAll() throws IOException {
         if (rowsWritten != height) throw new IllegalStateException("scene has " + rowsWritten + " of " + height + " rows");
         List<Path> out = new ArrayList<>();
         if (eoTiff != null) {
@@ -131,7 +154,8 @@ public final class SceneWriter implements RowSink, AutoCloseable {
             pngTmp = temp(confPngTarget, ".tmp");
             tifTmp = temp(confTifTarget, ".tmp");
             writeConfidence(pngTmp, tifTmp);
-            Files.deleteIfExists(rawTmp);
+            AtomicFiles.discard(rawTmp);
+            temps.remove(rawTmp);
         }
         AtomicFiles.publish(eoTmp, eoTarget);
         temps.remove(eoTmp);
@@ -205,10 +229,7 @@ public final class SceneWriter implements RowSink, AutoCloseable {
     }
 
     private Path temp(Path target, String suffix) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Path t = Files.createTempFile(dir, "." + abs.getFileName() + ".", suffix);
+        Path t = AtomicFiles.createTemp(target, suffix); // registered: deleted at JVM shutdown (SIGTERM) too
         temps.add(t);
         return t;
     }
@@ -219,13 +240,7 @@ public final class SceneWriter implements RowSink, AutoCloseable {
         closeQuietly(eoTiff);
         closeQuietly(eoPng);
         closeQuietly(raw);
-        for (Path t : temps) {
-            try {
-                Files.deleteIfExists(t);
-            } catch (IOException ignored) {
-                // best effort; the original failure is what matters
-            }
-        }
+        for (Path t : temps) AtomicFiles.discard(t);
         temps.clear();
     }
 

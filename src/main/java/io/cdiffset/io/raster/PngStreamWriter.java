@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -52,8 +51,7 @@ public final class PngStreamWriter implements Closeable {
         if (width <= 0 || height <= 0 || (long) width * bands + 1 > Integer.MAX_VALUE / 2) {
             throw new IllegalArgumentException("bad PNG size " + width + "x" + height);
         }
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.CREATE);
+        FileChannel ch = AtomicFiles.open(file); // (the disk-full test hook applies)
         PngStreamWriter w = new PngStreamWriter(ch, width, height, bands);
         try {
             w.out.write(SIGNATURE);

@@ -7,7 +7,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -77,8 +76,7 @@ public final class TiffStreamWriter implements Closeable {
         if (rowBytesL > Integer.MAX_VALUE / 2) {
             throw new IOException("row of " + rowBytesL + " bytes is too large");
         }
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.CREATE);
+        FileChannel ch = AtomicFiles.open(file); // (the disk-full test hook applies)
         try {
             ByteBuffer hdr = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             hdr.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(0).flip();
