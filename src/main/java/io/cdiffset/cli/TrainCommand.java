@@ -48,6 +48,9 @@ final class TrainCommand implements Callable<Integer> {
         boolean moveAside = checkOut(out, o);
         // the checkpoint to resume from, checked against its manifest before the data are loaded or anything is written
         Path from = o.resuming() ? new Checkpoints(out).forResume(o.resume) : null;
+        if (from != null && Checkpoints.isUnverified(from)) {
+            System.err.println("cdiffset: warning: " + from + " has no manifest.json (written by an older cdiffset); resuming without verifying its files");
+        }
         ConsoleProgress prep = new ConsoleProgress("preparing");
         Trainer.Task t = task.equals("vae") ? VaeTask.create(cfg, data, prep) : UNetTask.create(cfg, data, prep);
         prep.finish();

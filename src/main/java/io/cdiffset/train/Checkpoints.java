@@ -341,12 +341,20 @@ public final class Checkpoints {
                         : "; there is no intact checkpoint, start over with --overwrite"));
             }
         }
+        // a checkpoint without any manifest was written by a cdiffset from before manifests (a new one always has it:
+        // it is written into the temporary folder before that is renamed): resumed unverified, the caller says so
+        if (isUnverified(cp)) return cp;
         String bad = damage(cp);
         if (bad == null) return cp;
         Path newest = newestIntact(cp);
         throw new IllegalArgumentException(root.getFileName() + "/" + cp.getFileName() + " is damaged (" + bad + "); "
                 + (newest != null ? "resume from the newest intact one with --resume " + newest.getFileName()
                 : "no other checkpoint in " + root + " is intact; start over with --overwrite"));
+    }
+
+    /** A checkpoint folder from before manifests: no manifest.json, but a trainer state. */
+    public static boolean isUnverified(Path cp) {
+        return Files.isDirectory(cp) && !Files.exists(cp.resolve(MANIFEST)) && Files.isRegularFile(cp.resolve(STATE_FILE));
     }
 
     /** The newest checkpoint other than {@code except} that matches its manifest, or null. */

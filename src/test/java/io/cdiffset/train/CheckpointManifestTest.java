@@ -76,6 +76,10 @@ class CheckpointManifestTest {
         assertEquals("no manifest.json", Checkpoints.damage(two));
         String m = assertThrows(IllegalArgumentException.class, () -> cps.forResume(null)).getMessage();
         assertTrue(m.contains("is damaged") && m.contains("start over with --overwrite"), m);
+        // a checkpoint with no manifest at all (an older cdiffset's) can still be resumed when asked for, unverified
+        assertTrue(Checkpoints.isUnverified(two));
+        assertEquals(two, cps.forResume("2"));
+        assertFalse(Checkpoints.isUnverified(four));
     }
 
     @Test
