@@ -113,6 +113,10 @@ public final class Rasters {
             Format f = detect(file);
             if (f == Format.TIFF) {
                 try (TiffReader r = TiffReader.open(file)) {
+                    if (r.geoProblem() != null) {
+                        System.err.println("cdiffset: warning: " + file + ": the GeoTIFF georeferencing is ignored because "
+                                + r.geoProblem() + "; outputs will not be georeferenced (fix the tags with gdal_edit.py -a_ullr / -a_srs)");
+                    }
                     return r.header();
                 }
             }

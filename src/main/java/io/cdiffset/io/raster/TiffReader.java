@@ -53,6 +53,7 @@ final class TiffReader implements Closeable {
     private int outBands;
     private SampleType sampleType;
     private GeoInfo geo;
+    private String geoProblem;
 
     private TiffReader(Path path) throws IOException {
         this.path = path;
@@ -403,6 +404,10 @@ final class TiffReader implements Closeable {
                 }
             }
             geo = GeoInfo.fromTags(scale, tie, mt, k, dp, ap, nd == null ? null : nd.trim());
+            geoProblem = geo.problem();
+            if (geoProblem != null) {
+                geo = null; // no georeferencing rather than garbage; Rasters.readHeader warns
+            }
         }
     }
 
@@ -732,6 +737,11 @@ final class TiffReader implements Closeable {
                 }
             }
         }
+    }
+
+    /** Why the file's GeoTIFF tags were ignored (non-finite or zero-size geotransform), or null. */
+    String geoProblem() {
+        return geoProblem;
     }
 
     Path path() {
