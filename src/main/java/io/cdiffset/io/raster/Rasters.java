@@ -54,10 +54,14 @@ public final class Rasters {
      * limit, the image size and {@code --max-pixels}) before any pixel memory is committed.
      */
     public static void checkPixels(Path file, RasterHeader h, Long maxPixels) {
+        checkPixels(file, h, maxPixels, readWhole(h));
+    }
+
+    /** As {@link #checkPixels(Path, RasterHeader, Long)}, for a caller that reads the image whole ({@code whole}) or not. */
+    public static void checkPixels(Path file, RasterHeader h, Long maxPixels, boolean whole) {
         if (maxPixels != null && maxPixels <= 0) {
             throw new IllegalArgumentException("--max-pixels must be a positive number of pixels, got " + maxPixels);
         }
-        boolean whole = readWhole(h);
         long limit = maxPixels != null ? maxPixels : whole ? MAX_WHOLE_PIXELS : MAX_STREAMED_PIXELS;
         long pixels = (long) h.width() * h.height();
         if (pixels > limit) {
@@ -65,7 +69,7 @@ public final class Rasters {
                     + " pixels, over the limit of " + limit + (maxPixels != null ? " set by --max-pixels"
                     : whole ? " for a " + h.format() + " read whole (about 25 bytes of memory per pixel)"
                     : " for a streamed TIFF") + "; raise it with --max-pixels " + pixels + " if the machine has the memory"
-                    + (whole ? ", or convert the image to a GeoTIFF, which is streamed" : ""));
+                    + (whole && readWhole(h) ? ", or convert the image to a GeoTIFF, which is streamed" : ""));
         }
         if (h.format().equals("PNG")) {
             guard(file, () -> {
