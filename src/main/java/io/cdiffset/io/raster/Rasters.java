@@ -29,11 +29,12 @@ public final class Rasters {
     private enum Format { TIFF, PNG, JPEG, OTHER }
 
     /**
-     * Default pixel limit for an image read whole (PNG / JPEG): about 25 bytes of Java heap per pixel at the peak of
-     * the read (decoded image, float raster, model-space copy), so 2e8 pixels fit the launcher's 6 GB heap on a 24 GB
-     * machine. Raise it with {@code --max-pixels}.
+     * Default pixel limit for an image read whole (PNG / JPEG): translate's peak Java heap grows by 29 bytes per pixel
+     * of a grey PNG (measured, MemoryFiguresTest: decoded image, float raster, model-space copy; about 37 for RGB), so
+     * 1.5e8 pixels (e.g. 12,000 x 12,500) fit the launcher's 6 GB heap on a 24 GB machine. Raise it with
+     * {@code --max-pixels}.
      */
-    public static final long MAX_WHOLE_PIXELS = 200_000_000L;
+    public static final long MAX_WHOLE_PIXELS = 150_000_000L;
     /**
      * Default pixel limit for a streamed (TIFF) image: memory grows with its width, not its area, so the limit is far
      * higher (2e10, e.g. 141,000 x 141,000); it bounds the run time more than the memory.
@@ -67,7 +68,7 @@ public final class Rasters {
         if (pixels > limit) {
             throw new RasterException("image " + file + " is too large: " + h.width() + "x" + h.height() + " = " + pixels
                     + " pixels, over the limit of " + limit + (maxPixels != null ? " set by --max-pixels"
-                    : whole ? " for a " + h.format() + " read whole (about 25 bytes of memory per pixel)"
+                    : whole ? " for a " + h.format() + " read whole (about 30-40 bytes of memory per pixel)"
                     : " for a streamed TIFF") + "; raise it with --max-pixels " + pixels + " if the machine has the memory"
                     + (whole && readWhole(h) ? ", or convert the image to a GeoTIFF, which is streamed" : ""));
         }
