@@ -60,6 +60,45 @@ class SafeTensorsFuzzTest {
                 .as((h, lie, p) -> new Case(h, lie, p));
     }
 
+    /**
+     * A consistent file (1-3 F32/F16/U8 tensors of small shapes, consecutive offsets, the payload they need) with one
+     * hostile mutation: a dimension, an offset, the header length or the payload size.
+     */
+    @Provide
+    Arbitrary<Case> mutated() {
+        Arbitrary<long[]> shape = Arbitraries.longs().between(0, 5).array(long[].class).ofMaxSize(4);
+        Arbitrary<String> hostile = Arbitraries.of("4294967296", "3037000500", "9223372036854775807", "-1", "1e30", "2.5", "\"3\"", "null");
+        return Combinators.combine(shape.list().ofMinSize(1).ofMaxSize(3), Arbitraries.of("F32", "F16", "U8"), Arbitraries.integers().between(0, 5),
+                hostile, Arbitraries.integers().between(-3, 3)).as((shapes, dtype, what, bad, delta) -> {
+            int es = dtype.equals("F32") ? 4 : dtype.equals("F16") ? 2 : 1;
+            StringBuilder sb = new StringBuilder("{");
+            long at = 0;
+            for (int t = 0; t < shapes.size(); t++) {
+                long[] sh = shapes.get(t);
+                long n = es;
+                for (long d : sh) n *= d;
+                String[] dims = new String[sh.length];
+                for (int i = 0; i < sh.length; i++) dims[i] = Long.toString(sh[i]);
+                if (what == 1 && t == 0 && dims.length > 0) dims[0] = bad;            // hostile dimension
+                String begin = Long.toString(at), end = Long.toString(at + n);
+                if (what == 2 && t == shapes.size() - 1) end = bad;                    // hostile offset
+                if (t > 0) sb.append(',');
+                sb.append("\"t").append(t).append("\":{\"dtype\":\"").append(dtype).append("\",\"shape\":[")
+                        .append(String.join(",", dims)).append("],\"data_offsets\":[").append(begin).append(',').append(end).append("]}");
+                at += n;
+            }
+            sb.append('}');
+            long lie = what == 3 ? (delta == 0 ? 1 : Long.MAX_VALUE) : 0;          // header length lies
+            int payload = (int) Math.max(0, at + (what == 4 ? delta : 0));          // payload too short / long
+            return new Case(sb.toString(), lie, payload);
+        });
+    }
+
+    @Property(tries = 500, edgeCases = EdgeCasesMode.NONE, seed = "13")
+    void everyMutatedFileOpensOrFailsInOneLine(@ForAll("mutated") Case c) throws Exception {
+        everyHeaderOpensOrFailsInOneLine(c);
+    }
+
     @Property(tries = 500, edgeCases = EdgeCasesMode.NONE, seed = "13")
     void everyHeaderOpensOrFailsInOneLine(@ForAll("files") Case c) throws Exception {
         byte[] h = c.header().getBytes(StandardCharsets.UTF_8);
