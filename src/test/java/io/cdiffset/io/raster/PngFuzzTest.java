@@ -71,7 +71,7 @@ class PngFuzzTest {
         if (c.colour() == 3) chunk(o, "PLTE", new byte[]{0, 0, 0, (byte) 255, (byte) 255, (byte) 255, 10, 20, 30}, false);
         int channels = switch (c.colour()) { case 2 -> 3; case 4 -> 2; case 6 -> 4; default -> 1; };
         long rowBytes = 1 + ((long) Math.max(0, c.width()) * channels * c.depth() + 7) / 8;
-        long raw = rowBytes * Math.max(0, c.height());
+        long raw = rowBytes > (1 << 20) ? 1 << 20 : rowBytes * Math.max(0, c.height()); // no overflow for 2^31-wide images
         byte[] idat;
         if (c.dataMode() == 3) {
             idat = new byte[c.cut()];
