@@ -40,6 +40,8 @@ public final class Rasters {
      * higher (2e10, e.g. 141,000 x 141,000); it bounds the run time more than the memory.
      */
     public static final long MAX_STREAMED_PIXELS = 20_000_000_000L;
+    /** Rows of a streamed scene counted as held in memory at once (a 512 tile with its overlap, with margin). */
+    static final int STREAM_BAND_ROWS = 1024;
 
     private Rasters() {
     }
@@ -71,6 +73,15 @@ public final class Rasters {
                     : whole ? " for a " + h.format() + " read whole (about 30-40 bytes of memory per pixel)"
                     : " for a streamed TIFF") + "; raise it with --max-pixels " + pixels + " if the machine has the memory"
                     + (whole && readWhole(h) ? ", or convert the image to a GeoTIFF, which is streamed" : ""));
+        }
+        // streamed: memory follows the band of rows in flight (at most a tile and its overlap, 1,024 rows counted),
+        // so a very wide scene is refused even below the pixel limit unless --max-pixels says otherwise
+        long band = (long) h.width() * Math.min(h.height(), STREAM_BAND_ROWS);
+        if (!whole && maxPixels == null && band > MAX_WHOLE_PIXELS) {
+            throw new RasterException("image " + file + " is too wide to stream: " + h.width() + " pixels wide, so a band of "
+                    + Math.min(h.height(), STREAM_BAND_ROWS) + " rows is " + band + " pixels, over the limit of " + MAX_WHOLE_PIXELS
+                    + " held in memory at once; raise it with --max-pixels " + Math.max(band, pixels)
+                    + " if the machine has the memory, or split the scene into narrower strips");
         }
         if (h.format().equals("PNG")) {
             guard(file, () -> {

@@ -35,6 +35,16 @@ class HostileRasterTest {
     }
 
     @Test
+    void aStreamedSceneTooWideForItsBandIsRefusedUnlessAllowed() {
+        Path f = tmp.resolve("wide.tif");
+        RasterHeader wide = new RasterHeader(400_000, 2_000, 1, SampleType.U8, "TIFF", null);   // 8e8 pixels, under 2e10
+        RasterException e = assertThrows(RasterException.class, () -> Rasters.checkPixels(f, wide, null));
+        assertTrue(e.getMessage().contains("too wide to stream") && e.getMessage().contains("--max-pixels 800000000"), e.getMessage());
+        Rasters.checkPixels(f, wide, 800_000_000L);                                           // the user raised it
+        Rasters.checkPixels(f, new RasterHeader(100_000, 100_000, 1, SampleType.U8, "TIFF", null), null); // 1e10, 1.0e8 per band: fine
+    }
+
+    @Test
     void pixelLimitNamesTheLimitAndTheOption() throws Exception {
         Path f = HostileFiles.png(tmp.resolve("big.png"), 20_000, 20_000);
         RasterHeader h = Rasters.readHeader(f);
