@@ -72,6 +72,11 @@ final class EvaluateCommand implements Callable<Integer> {
     Path inception;
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "report folder")
     Path out;
+    @Option(names = "--allow-missing", description = "with --pred/--target: score only the files present in both folders (default: unmatched files are an error)")
+    boolean allowMissing;
+    @Option(names = "--max-pixels", paramLabel = "N", description = "with --pred/--target: refuse images larger than N pixels, before reading them (default: "
+            + Rasters.MAX_WHOLE_PIXELS + "; images are read whole)")
+    Long maxPixels;
     @Option(names = "--no-images", description = "do not write per-image PNGs / the HTML grid")
     boolean noImages;
 
@@ -179,27 +184,60 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private List<Evaluator.Example> fromFolders() throws IOException {
-        List<Path> preds = TranslateCommand.collect(List.of(pred));
+        List<Matched> pairs = match();
         List<Evaluator.Example> ex = new ArrayList<>();
-        for (Path p : preds) {
-            String stem = TranslateCommand.stem(p);
-            Path t = find(target, stem);
-            if (t == null) throw new UserError("no target image for " + p.getFileName() + " in " + target + " (matched by file name)");
+        for (Matched m : pairs) { // sizes checked before any image is read whole
+            for (Path f : m.sar() == null ? List.of(m.pred(), m.target()) : List.of(m.pred(), m.target(), m.sar())) {
+                Rasters.checkPixels(f, Rasters.readHeader(f), maxPixels, true);
+            }
+        }
+        for (Matched m : pairs) {
+            Path p = m.pred(), t = m.target(), sp = m.sar();
             Raster pr = Rasters.read(p), tr = Rasters.read(t);
             if (pr.width() != tr.width() || pr.height() != tr.height()) {
                 throw new UserError(p.getFileName() + " is " + pr.width() + "x" + pr.height() + " but its target " + t.getFileName() + " is " + tr.width() + "x" + tr.height());
             }
             float[] s = null;
-            Path sp = sar == null ? null : find(sar, stem);
             if (sp != null) s = unit(SarMapping.toModel(Rasters.read(sp), sp.getFileName().toString()));
-            ex.add(new Evaluator.Example(stem, s, rgb01(pr, p), rgb01(tr, t), null, pr.height(), pr.width()));
+            ex.add(new Evaluator.Example(m.stem(), s, rgb01(pr, p), rgb01(tr, t), null, pr.height(), pr.width()));
         }
         return ex;
     }
 
-    private static Path find(Path dir, String stem) throws IOException {
-        for (Path p : TranslateCommand.collect(List.of(dir))) if (TranslateCommand.stem(p).equals(stem)) return p;
-        return null;
+    record Matched(String stem, Path pred, Path target, Path sar) {}
+
+    /**
+     * Predictions and targets matched by file name (without extension). A file in one folder with no counterpart in
+     * the other is an error naming up to 5 of them and the count, unless --allow-missing (then a warning).
+     */
+    List<Matched> match() throws IOException {
+        Map<String, Path> targets = byStem(target), preds = byStem(pred);
+        Map<String, Path> sars = sar == null ? Map.of() : byStem(sar);
+        List<String> unmatched = new ArrayList<>();
+        List<Matched> pairs = new ArrayList<>();
+        for (Map.Entry<String, Path> p : preds.entrySet()) {
+            Path t = targets.get(p.getKey());
+            if (t == null) unmatched.add(p.getValue().getFileName() + " (no target)");
+            else pairs.add(new Matched(p.getKey(), p.getValue(), t, sars.get(p.getKey())));
+        }
+        for (Map.Entry<String, Path> t : targets.entrySet()) {
+            if (!preds.containsKey(t.getKey())) unmatched.add(t.getValue().getFileName() + " (no prediction)");
+        }
+        if (!unmatched.isEmpty()) {
+            String list = String.join(", ", unmatched.subList(0, Math.min(5, unmatched.size())))
+                    + (unmatched.size() > 5 ? " and " + (unmatched.size() - 5) + " more" : "");
+            String what = unmatched.size() + " file(s) of --pred " + pred + " and --target " + target + " have no counterpart (matched by file name): " + list;
+            if (!allowMissing) throw new UserError(what + "; pass --allow-missing to score only the " + pairs.size() + " matched pair(s)");
+            System.err.println("cdiffset: warning: " + what + "; scoring only the " + pairs.size() + " matched pair(s) (--allow-missing)");
+        }
+        if (pairs.isEmpty()) throw new UserError("no image of --pred " + pred + " has a target in " + target + " (matched by file name)");
+        return pairs;
+    }
+
+    private static Map<String, Path> byStem(Path dir) throws IOException {
+        Map<String, Path> m = new LinkedHashMap<>();
+        for (Path p : TranslateCommand.collect(List.of(dir))) m.putIfAbsent(TranslateCommand.stem(p), p);
+        return m;
     }
 
     private static float[] rgb01(Raster r, Path file) {

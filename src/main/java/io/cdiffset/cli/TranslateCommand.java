@@ -71,12 +71,15 @@ final class TranslateCommand implements Callable<Integer> {
             "1 = plain C-DiffSET sampling; > 1 needs a UNet trained with train.sar_dropout (default: the model's own, else 1)"})
     Double sarGuidance;
 
+    @Option(names = "--max-pixels", paramLabel = "N", description = {"refuse images larger than N pixels, before any pixel memory is used (default: "
+            + Rasters.MAX_WHOLE_PIXELS + " for PNG / JPEG, read whole; " + Rasters.MAX_STREAMED_PIXELS + " for TIFF, streamed)"})
+    Long maxPixels;
+
     @Option(names = "--overwrite", description = "replace output files that already exist (an input file is never overwritten)")
     boolean overwrite;
 
     @Override
     public Integer call() throws IOException {
-        Engine.init();
         Path modelDir = model != null ? model : defaultModel();
         // each setting: the option given, else the model folder's own (sampling.json), else C-DiffSET's (1, ddim, 50)
         steps = stepsOption != null ? stepsOption : ModelBundle.steps(modelDir, 50);
@@ -84,6 +87,7 @@ final class TranslateCommand implements Callable<Integer> {
         SceneTranslator.Options opt = new SceneTranslator.Options(steps, seed, tile, overlap, batch, Precision.parse(precision),
                 sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(modelDir), samplerName);
         if (device.equals("cuda")) {
+            Engine.init();
             if (!torch.cuda_is_available()) throw new UserError("--device cuda: no CUDA device is available to this libtorch build; use --device cpu");
             throw new UserError("--device cuda: run with the CUDA libtorch build (org.bytedeco:pytorch linux-x86_64-gpu); this build is CPU-only");
         } else if (!device.equals("cpu")) {
@@ -95,9 +99,11 @@ final class TranslateCommand implements Callable<Integer> {
         for (Path f : files) {
             RasterHeader h = Rasters.readHeader(f);
             SarMapping.checkBands(h.bands(), f.getFileName().toString());
+            Rasters.checkPixels(f, h, maxPixels);
             headers.add(h);
         }
         checkOutputs(files, headers);
+        Engine.init(); // libtorch is loaded only once the inputs and outputs are known good: a refusal stays quick and small
         try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
             removeStaleTemps(files, headers);
             translate(files, headers, modelDir, opt);

@@ -109,19 +109,24 @@ public final class SafeTensors implements AutoCloseable {
                     throw bad(path, "tensor '" + f.getKey() + "' has a malformed header entry");
                 }
                 long[] shape = new long[shapeNode.size()];
-                for (int i = 0; i < shape.length; i++) shape[i] = shapeNode.get(i).asLong();
-                long begin = offs.get(0).asLong(), end = offs.get(1).asLong();
+                for (int i = 0; i < shape.length; i++) shape[i] = integer(path, f.getKey(), "shape", shapeNode.get(i));
+                long begin = integer(path, f.getKey(), "data_offsets", offs.get(0)), end = integer(path, f.getKey(), "data_offsets", offs.get(1));
                 int es = elementSize(path, f.getKey(), dtype);
-                long numel = 1;
+                long bytes = es;
                 for (long s : shape) {
                     if (s < 0) throw bad(path, "tensor '" + f.getKey() + "' has a negative dimension");
-                    numel *= s;
+                    try {
+                        bytes = Math.multiplyExact(bytes, s); // a crafted shape must not wrap around to a small size
+                    } catch (ArithmeticException overflow) {
+                        throw bad(path, "tensor '" + f.getKey() + "' " + dtype + Tensors.shapeString(shape)
+                                + " would need more than 2^63 bytes; the header is corrupt or crafted");
+                    }
                 }
-                if (end < begin || end - begin != numel * es) {
+                if (begin < 0 || end < begin || end - begin != bytes) {
                     throw bad(path, "tensor '" + f.getKey() + "' " + dtype + Tensors.shapeString(shape) + " needs "
-                            + numel * es + " bytes but its offsets [" + begin + ", " + end + "] span " + (end - begin));
+                            + bytes + " bytes but its offsets [" + begin + ", " + end + "] span " + (end - begin));
                 }
-                if (base + end > size) {
+                if (end > size - base) {
                     throw bad(path, "tensor '" + f.getKey() + "' ends at byte " + (base + end) + " but the file has only "
                             + size + " bytes; the file is truncated (re-download or re-export it)");
                 }
@@ -281,6 +286,14 @@ public final class SafeTensors implements AutoCloseable {
             case "U8", "I8", "BOOL", "F8_E5M2", "F8_E4M3" -> 1;
             default -> throw bad(path, "tensor '" + name + "' has unsupported dtype " + dtype);
         };
+    }
+
+    /** A non-negative whole number that fits 64 bits (not a string, fraction or 1e30), else a one-line error. */
+    private static long integer(Path path, String tensor, String field, JsonNode n) {
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong()) {
+            throw bad(path, "tensor '" + tensor + "' has " + field + " value " + n + ", not a whole number that fits 64 bits; the header is corrupt");
+        }
+        return n.asLong();
     }
 
     private static WeightsException bad(Path path, String what) {

@@ -97,8 +97,10 @@ public final class Inspector {
 
         /** e.g. "C-DiffSET UNet (8-in/5-out)", "SD UNet (9-in/4-out)", "AutoencoderKL". */
         public String description() {
-            if (kind == Kind.UNET && inChannels > 0) return "SD UNet (" + inChannels + "-in/" + outChannels + "-out)";
-            return kind.label();
+            String d = kind == Kind.UNET && inChannels > 0 ? "SD UNet (" + inChannels + "-in/" + outChannels + "-out)" : kind.label();
+            // weights not read: the kind and channels are the config's word, not the file's
+            if (tensors < 0 && error != null && (kind == Kind.UNET || kind == Kind.CDIFFSET_UNET) && inChannels > 0) d += " per config.json";
+            return d;
         }
     }
 
@@ -468,8 +470,15 @@ public final class Inspector {
         try {
             h = readHeaders(files);
         } catch (WeightsException e) {
-            return new Component(name, kind, className(cfg), cfgSource, null, files, Map.of(), -1, -1, -1, -1, -1, -1,
-                    List.of(), List.of(), List.of(), new ArrayList<>(), e.getMessage());
+            // say what the config describes (a C-DiffSET 8-in/5-out UNet is not an "SD UNet (4-in/4-out)")
+            int in = -1, out = -1;
+            if (kind == Kind.UNET) {
+                in = cfg.getInt("in_channels", 4);
+                out = cfg.getInt("out_channels", 4);
+                if (in == 8 && out == 5) kind = Kind.CDIFFSET_UNET;
+            }
+            return new Component(name, kind, className(cfg), cfgSource, null, files, Map.of(), -1, -1, -1, -1, in, out,
+                    List.of(), List.of(), List.of(), new ArrayList<>(), "weights unreadable: " + e.getMessage());
         }
         return check(name, files, h, kind, cfg, cfgSource);
     }

@@ -153,7 +153,7 @@ class OutputSafetyTest {
         TranslateCommandTest.Run r = TranslateCommandTest.run("evaluate", "--pred", pred.toString(), "--target", target.toString(),
                 "-o", root.resolve("report").toString());
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("no target image"), r.err());
+        assertTrue(r.err().contains("a.png (no target)"), r.err());
         assertEquals(before, tree(root));
     }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -88,6 +89,28 @@ class SafeTensorsTest {
 
         e = assertThrows(WeightsException.class, () -> SafeTensors.open(tmp.resolve("missing.safetensors")));
         assertTrue(e.getMessage().contains("missing.safetensors") && e.getMessage().contains("not found"));
+    }
+
+    /** Issue #13: a shape whose product wraps around 64 bits to 0 passed the size check, then libtorch failed (exit 1). */
+    @Test
+    void aShapeWhoseByteCountOverflows64BitsIsRefusedInOneLine() throws Exception {
+        for (String shape : List.of("[4294967296, 4294967296]", "[4294967296, 4294967296, 4]", "[3037000500, 3037000500, 2]",
+                "[9223372036854775807, 2]", "[1e30]", "[\"7\"]", "[1.5]", "[18446744073709551616]")) {
+            String json = "{\"w\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[0,0]}}";
+            byte[] h = json.getBytes(StandardCharsets.UTF_8);
+            Path f = tmp.resolve("overflow.safetensors");
+            Files.write(f, ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array());
+            WeightsException e = assertThrows(WeightsException.class, () -> SafeTensors.open(f).close(), shape);
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            assertTrue(e.getMessage().contains("overflow.safetensors"), e.getMessage());
+            System.out.println(shape + " -> " + e.getMessage());
+        }
+        String json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[9223372036854775000,9223372036854775004]}}";
+        byte[] h = json.getBytes(StandardCharsets.UTF_8);
+        Path f = tmp.resolve("far.safetensors");
+        Files.write(f, ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array());
+        WeightsException e = assertThrows(WeightsException.class, () -> SafeTensors.open(f).close());
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     }
 
     @Test

@@ -121,6 +121,26 @@ class InspectorTest {
         assertTrue(err.startsWith(junk.toString()), err);
     }
 
+    /** Issue #13: unreadable weights beside an 8-in/5-out config.json were labelled "SD UNet (4-in/4-out)". */
+    @Test
+    void unreadableWeightsAreDescribedByTheirConfig(@TempDir Path tmp) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("unet"));
+        copy(UNET.resolve("config.json"), dir.resolve("config.json"));
+        Path w = dir.resolve("diffusion_pytorch_model.safetensors");
+        Files.copy(UNET.resolve("weights.safetensors"), w);
+        try (RandomAccessFile raf = new RandomAccessFile(w.toFile(), "rw")) {
+            raf.setLength(raf.length() / 2);
+        }
+        for (Inspector.Report r : List.of(Inspector.analyze(dir), Inspector.analyze(w, dir.resolve("config.json")))) {
+            Inspector.Component c = r.components().get(0);
+            System.out.println(r.text());
+            assertEquals("C-DiffSET UNet (8-in/5-out) per config.json", c.description(), r.text());
+            assertTrue(c.error().startsWith("weights unreadable: ") && c.error().contains("truncated"), c.error());
+            assertTrue(r.text().contains("C-DiffSET UNet (8-in/5-out) per config.json"), r.text());
+            assertFalse(r.text().contains("4-in/4-out"), r.text());
+        }
+    }
+
     @Test
     void pipelineFolderWithVariantsAndLegacyNames(@TempDir Path tmp) throws IOException {
         Path p = tmp.resolve("pipe");

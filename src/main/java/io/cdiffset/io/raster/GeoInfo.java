@@ -51,6 +51,32 @@ public record GeoInfo(double[] geoTransform, double[] pixelScale, double[] tiePo
     }
 
     /**
+     * Why this georeferencing cannot be trusted, or null if it can: the geotransform (and the pixel scale, tie points
+     * and model transformation it comes from) must be finite, and the pixel size non-zero (a non-degenerate affine
+     * map). Garbage (e.g. a NaN pixel scale) must not be copied to an output as if it were a location.
+     */
+    public String problem() {
+        for (double[] a : new double[][]{pixelScale, tiePoints, modelTransformation, geoTransform}) {
+            if (a != null) {
+                for (double v : a) {
+                    if (!Double.isFinite(v)) {
+                        String what = a == pixelScale ? "pixel scale" : a == tiePoints ? "tie point"
+                                : a == modelTransformation ? "model transformation" : "geotransform";
+                        return "its " + what + " " + Arrays.toString(a) + " is not finite";
+                    }
+                }
+            }
+        }
+        if (geoTransform != null) {
+            double det = geoTransform[1] * geoTransform[5] - geoTransform[2] * geoTransform[4];
+            if (det == 0 || !Double.isFinite(det)) {
+                return "its geotransform " + Arrays.toString(geoTransform) + " has a zero pixel size";
+            }
+        }
+        return null;
+    }
+
+    /**
      * Builds a GeoInfo from raw GeoTIFF tag values (any may be null) and derives the geotransform like GDAL:
      * ModelTransformation if present, else a single tiepoint + pixel scale.
      */

@@ -28,7 +28,67 @@ public final class Rasters {
 
     private enum Format { TIFF, PNG, JPEG, OTHER }
 
+    /**
+     * Default pixel limit for an image read whole (PNG / JPEG): translate's peak Java heap grows by 29 bytes per pixel
+     * of a grey PNG (measured, MemoryFiguresTest: decoded image, float raster, model-space copy; about 37 for RGB), so
+     * 1.5e8 pixels (e.g. 12,000 x 12,500) fit the launcher's 6 GB heap on a 24 GB machine. Raise it with
+     * {@code --max-pixels}.
+     */
+    public static final long MAX_WHOLE_PIXELS = 150_000_000L;
+    /**
+     * Default pixel limit for a streamed (TIFF) image: memory grows with its width, not its area, so the limit is far
+     * higher (2e10, e.g. 141,000 x 141,000); it bounds the run time more than the memory.
+     */
+    public static final long MAX_STREAMED_PIXELS = 20_000_000_000L;
+    /** Rows of a streamed scene counted as held in memory at once (a 512 tile with its overlap, with margin). */
+    static final int STREAM_BAND_ROWS = 1024;
+
     private Rasters() {
+    }
+
+    /** Whether {@link #read} decodes this format whole (PNG / JPEG) rather than in windows (TIFF). */
+    public static boolean readWhole(RasterHeader h) {
+        return !h.format().contains("TIFF");
+    }
+
+    /**
+     * The pixel limit for this image: {@code maxPixels} if given, else {@link #MAX_WHOLE_PIXELS} for images read
+     * whole and {@link #MAX_STREAMED_PIXELS} for streamed TIFF. A larger image is refused (one line naming the
+     * limit, the image size and {@code --max-pixels}) before any pixel memory is committed.
+     */
+    public static void checkPixels(Path file, RasterHeader h, Long maxPixels) {
+        checkPixels(file, h, maxPixels, readWhole(h));
+    }
+
+    /** As {@link #checkPixels(Path, RasterHeader, Long)}, for a caller that reads the image whole ({@code whole}) or not. */
+    public static void checkPixels(Path file, RasterHeader h, Long maxPixels, boolean whole) {
+        if (maxPixels != null && maxPixels <= 0) {
+            throw new IllegalArgumentException("--max-pixels must be a positive number of pixels, got " + maxPixels);
+        }
+        long limit = maxPixels != null ? maxPixels : whole ? MAX_WHOLE_PIXELS : MAX_STREAMED_PIXELS;
+        long pixels = (long) h.width() * h.height();
+        if (pixels > limit) {
+            throw new RasterException("image " + file + " is too large: " + h.width() + "x" + h.height() + " = " + pixels
+                    + " pixels, over the limit of " + limit + (maxPixels != null ? " set by --max-pixels"
+                    : whole ? " for a " + h.format() + " read whole (about 30-40 bytes of memory per pixel)"
+                    : " for a streamed TIFF") + "; raise it with --max-pixels " + pixels + " if the machine has the memory"
+                    + (whole && readWhole(h) ? ", or convert the image to a GeoTIFF, which is streamed" : ""));
+        }
+        // streamed: memory follows the band of rows in flight (at most a tile and its overlap, 1,024 rows counted),
+        // so a very wide scene is refused even below the pixel limit unless --max-pixels says otherwise
+        long band = (long) h.width() * Math.min(h.height(), STREAM_BAND_ROWS);
+        if (!whole && maxPixels == null && band > MAX_WHOLE_PIXELS) {
+            throw new RasterException("image " + file + " is too wide to stream: " + h.width() + " pixels wide, so a band of "
+                    + Math.min(h.height(), STREAM_BAND_ROWS) + " rows is " + band + " pixels, over the limit of " + MAX_WHOLE_PIXELS
+                    + " held in memory at once; raise it with --max-pixels " + Math.max(band, pixels)
+                    + " if the machine has the memory, or split the scene into narrower strips");
+        }
+        if (h.format().equals("PNG")) {
+            guard(file, () -> {
+                checkPngData(file, h.width(), h.height());
+                return null;
+            });
+        }
     }
 
     // ------------------------------------------------------------------ reading
@@ -69,6 +129,10 @@ public final class Rasters {
             Format f = detect(file);
             if (f == Format.TIFF) {
                 try (TiffReader r = TiffReader.open(file)) {
+                    if (r.geoProblem() != null) {
+                        System.err.println("cdiffset: warning: " + file + ": the GeoTIFF georeferencing is ignored because "
+                                + r.geoProblem() + "; outputs will not be georeferenced (fix the tags with gdal_edit.py -a_ullr / -a_srs)");
+                    }
                     return r.header();
                 }
             }
@@ -219,9 +283,12 @@ public final class Rasters {
             BufferedImage img;
             try {
                 ImageReadParam p = reader.getDefaultReadParam();
+                int w = reader.getWidth(0);
+                int h = reader.getHeight(0);
+                if (window == null) {
+                    checkWholeSize(file, f, w, h);
+                }
                 if (window != null) {
-                    int w = reader.getWidth(0);
-                    int h = reader.getHeight(0);
                     if (window[0] < 0 || window[1] < 0 || window[2] <= 0 || window[3] <= 0
                             || (long) window[0] + window[2] > w || (long) window[1] + window[3] > h) {
                         throw new RasterException("window " + window[0] + "," + window[1] + " " + window[2] + "x"
@@ -287,6 +354,50 @@ public final class Rasters {
             } finally {
                 reader.dispose();
             }
+        }
+    }
+
+    /**
+     * An image read whole must fit one Java array of floats per band (2^31 values); refused as too large, not as
+     * damaged, and before javax.imageio allocates anything. A PNG must also hold enough compressed data for its size.
+     */
+    private static void checkWholeSize(Path file, Format f, int w, int h) throws IOException {
+        long pixels = (long) w * h;
+        if (pixels > (Integer.MAX_VALUE - 16) / 3) {
+            throw new RasterException("image " + file + " is too large to read whole: " + w + "x" + h + " = " + pixels
+                    + " pixels, over the limit of " + (Integer.MAX_VALUE - 16) / 3 + " pixels for a " + fmtName(f)
+                    + "; convert it to a GeoTIFF, which is read in windows");
+        }
+        if (f == Format.PNG) {
+            checkPngData(file, w, h);
+        }
+    }
+
+    /**
+     * A PNG's pixels are zlib-compressed, and Deflate expands at most about 1032:1: a file too small for its declared
+     * size (e.g. a few hundred bytes declaring 46,000 x 46,000) is refused before anything is decoded.
+     */
+    private static void checkPngData(Path file, int w, int h) throws IOException {
+        byte[] ihdr = new byte[26];
+        try (InputStream in = Files.newInputStream(file)) {
+            if (in.readNBytes(ihdr, 0, 26) < 26) {
+                return; // let the decoder report it
+            }
+        }
+        int depth = ihdr[24] & 0xFF;
+        int channels = switch (ihdr[25] & 0xFF) {
+            case 2 -> 3;
+            case 4 -> 2;
+            case 6 -> 4;
+            default -> 1;
+        };
+        long rowBytes = 1 + ((long) w * channels * Math.max(1, depth) + 7) / 8;
+        long raw = rowBytes * h;
+        long size = Files.size(file);
+        if ((double) size * 1032 + 65536 < raw) {
+            throw new RasterException("corrupt PNG " + file + ": it declares " + w + "x" + h + " pixels (" + raw
+                    + " bytes uncompressed) but the whole file is " + size + " bytes, too little data for that size even "
+                    + "at the highest compression; the file is damaged or crafted - re-export it");
         }
     }
 

@@ -53,6 +53,7 @@ final class TiffReader implements Closeable {
     private int outBands;
     private SampleType sampleType;
     private GeoInfo geo;
+    private String geoProblem;
 
     private TiffReader(Path path) throws IOException {
         this.path = path;
@@ -373,6 +374,7 @@ final class TiffReader implements Closeable {
         } else if (counts.length < needed) {
             throw corrupt("has " + counts.length + " " + kind + " byte counts but the image needs " + needed);
         }
+        checkBlocks(kind, needed);
         // alpha extra samples are dropped
         bandOf = new int[spp];
         long[] extra = longs(EXTRA_SAMPLES);
@@ -402,7 +404,83 @@ final class TiffReader implements Closeable {
                 }
             }
             geo = GeoInfo.fromTags(scale, tie, mt, k, dp, ap, nd == null ? null : nd.trim());
+            geoProblem = geo.problem();
+            if (geoProblem != null) {
+                geo = null; // no georeferencing rather than garbage; Rasters.readHeader warns
+            }
         }
+    }
+
+    /**
+     * Before any pixel memory is committed: every strip/tile the image needs must lie inside the file, hold enough
+     * bytes for its rows (uncompressed) or at most the codec's largest expansion (compressed), and the bytes the
+     * blocks cover together must be able to produce the declared image (a crafted file whose strips all point at one
+     * row declares gigapixels in kilobytes). Sparse blocks (offset 0, count 0) decode to zeros and are exempt.
+     */
+    private void checkBlocks(String kind, long needed) {
+        int bytesPerSample = bits / 8;
+        int spb = planar == 1 ? spp : 1;
+        long rowBytes = (long) blockW * spb * bytesPerSample;
+        int across = blocksAcross();
+        int down = blocksDown();
+        long ratio = maxExpansion(compression);
+        long[][] ranges = new long[(int) needed][];
+        int nr = 0;
+        long declared = 0;
+        for (int index = 0; index < needed; index++) {
+            int by = (index % (across * down)) / across;
+            long storedRows = tiled ? blockH : Math.min(blockH, height - (long) by * blockH);
+            long expected = storedRows * rowBytes;
+            long off = offsets[index];
+            long cnt = counts != null ? counts[index] : expected;
+            if (off == 0 && cnt == 0) {
+                continue; // sparse
+            }
+            if (off < 0 || off >= size) {
+                throw corrupt(kind + " " + index + " offset " + off + " is past the end of the file (" + size
+                        + " bytes)");
+            }
+            if (cnt < 0 || off + cnt > size) {
+                throw corrupt(kind + " " + index + " (offset " + off + ", " + cnt
+                        + " bytes) extends past the end of the file (" + size + " bytes), the file is truncated");
+            }
+            if (compression == 1 && cnt < expected) {
+                throw corrupt(kind + " " + index + " has " + cnt + " bytes but needs " + expected
+                        + " (truncated data)");
+            }
+            if (compression != 1 && (double) cnt * ratio + 1024 < expected) {
+                throw corrupt(kind + " " + index + " holds " + cnt + " compressed bytes, too few for the "
+                        + expected + " bytes it must decode to (" + compressionName(compression) + " expands at most "
+                        + ratio + "x)");
+            }
+            ranges[nr++] = new long[]{off, off + Math.min(cnt, compression == 1 ? expected : cnt)};
+            declared += expected;
+        }
+        java.util.Arrays.sort(ranges, 0, nr, (a, b) -> Long.compare(a[0], b[0]));
+        long covered = 0;
+        long end = -1;
+        for (int i = 0; i < nr; i++) {
+            long a = Math.max(ranges[i][0], end);
+            if (ranges[i][1] > a) {
+                covered += ranges[i][1] - a;
+            }
+            end = Math.max(end, ranges[i][1]);
+        }
+        if ((double) covered * ratio + 1024.0 * nr < declared) {
+            throw corrupt("it declares " + width + "x" + height + " pixels (" + declared + " bytes of " + kind
+                    + " data) but its " + nr + " " + kind + "s overlap and cover only " + covered + " bytes of the "
+                    + size + "-byte file");
+        }
+    }
+
+    /** Largest output/input size ratio of a TIFF codec (Deflate ~1032:1, LZW 12-bit codes of at most 4096 bytes, PackBits 2 bytes -> 128). */
+    private static long maxExpansion(int compression) {
+        return switch (compression) {
+            case 1 -> 1;
+            case 5 -> 3641;
+            case 32773 -> 64;
+            default -> 1032;
+        };
     }
 
     private SampleType sampleTypeOf(int bits, int fmt) {
@@ -659,6 +737,11 @@ final class TiffReader implements Closeable {
                 }
             }
         }
+    }
+
+    /** Why the file's GeoTIFF tags were ignored (non-finite or zero-size geotransform), or null. */
+    String geoProblem() {
+        return geoProblem;
     }
 
     Path path() {
