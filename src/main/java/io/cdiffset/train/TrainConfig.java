@@ -20,6 +20,19 @@ import java.util.TreeMap;
  * with any value overridable as {@code key=value} (dotted keys for nested values). Unknown keys are rejected.
  */
 public final class TrainConfig {
+    /**
+     * A path from a config or preset: as given when it exists (relative to the working folder), else relative to the
+     * cdiffset folder ({@code CDIFFSET_HOME}, set by the launcher) when it exists there, so that the presets' defaults
+     * ({@code samples}, {@code models/default}) work from any working folder.
+     */
+    public static java.nio.file.Path path(String p) {
+        java.nio.file.Path given = java.nio.file.Path.of(p);
+        if (given.isAbsolute() || java.nio.file.Files.exists(given)) return given;
+        String home = System.getenv("CDIFFSET_HOME");
+        if (home != null && !home.isBlank() && java.nio.file.Files.exists(java.nio.file.Path.of(home).resolve(p))) return java.nio.file.Path.of(home).resolve(p);
+        return given;
+    }
+
     public static final List<String> PRESETS = List.of("demo", "demo-vae", "qxs-saropt", "sar2opt", "spacenet6");
     private final Map<String, Object> values;
     private final String source;

@@ -84,6 +84,7 @@ public final class UNetTask implements Trainer.Task {
     /** Builds everything from the settings: data, frozen VAE, context, UNet (pretrained + surgery, or from scratch). */
     public static UNetTask create(TrainConfig cfg, Path dataOverride, Progress progress) {
         String dataDir = dataOverride != null ? dataOverride.toString() : cfg.str("data.dir");
+        if (dataOverride == null && dataDir != null && !dataDir.isBlank()) dataDir = TrainConfig.path(dataDir).toString();
         if (dataDir == null || dataDir.isBlank()) throw new IllegalArgumentException("no training data: pass --data DIR or set data.dir");
         PairImages[] split = PairImages.load(Path.of(dataDir), cfg.str("data.layout"), cfg.str("data.split"),
                 cfg.d("data.train_fraction"), cfg.l("train.seed"), cfg.i("data.crop"), progress);
@@ -110,7 +111,7 @@ public final class UNetTask implements Trainer.Task {
         } else {
             String v = cfg.str("model.vae");
             if (v == null || v.isBlank()) throw new IllegalArgumentException("set model.base (an SD 2.1-base folder) or model.vae (a VAE from 'cdiffset train-vae')");
-            vaeDir = ModelBundle.resolveVaeDir(Path.of(v));
+            vaeDir = ModelBundle.resolveVaeDir(TrainConfig.path(v));
             vae = ModelBundle.loadVae(vaeDir);
             torch.manual_seed(cfg.l("train.seed"));
             unet = new UNet2DConditionModel(ModelFactory.unetConfig(cfg, 8, cdiff ? 5 : 4));

@@ -78,6 +78,7 @@ public final class VaeTask implements Trainer.Task {
 
     public static VaeTask create(TrainConfig cfg, Path dataOverride, Progress progress) {
         String dataDir = dataOverride != null ? dataOverride.toString() : cfg.str("data.dir");
+        if (dataOverride == null && dataDir != null && !dataDir.isBlank()) dataDir = TrainConfig.path(dataDir).toString();
         if (dataDir == null || dataDir.isBlank()) throw new IllegalArgumentException("no training data: pass --data DIR or set data.dir");
         PairImages[] split = PairImages.load(Path.of(dataDir), cfg.str("data.layout"), cfg.str("data.split"),
                 cfg.d("data.train_fraction"), cfg.l("train.seed"), cfg.i("data.crop"), progress);
