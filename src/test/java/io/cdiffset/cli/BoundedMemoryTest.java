@@ -79,7 +79,7 @@ class BoundedMemoryTest {
         assertEquals(1, stderr.lines().count(), "one line: " + stderr);
         assertTrue(stderr.startsWith("cdiffset: error: "), stderr);
         assertTrue(hwm < 400 * 1024, "peak RSS " + hwm + " kB");
-        assertTrue(ms < 2000, ms + " ms");
+        // the time is printed, not asserted (no timing assertions in tests); 0.7-1.1 s on the build machine
         assertFalse(Files.exists(out), "nothing written");
         return new Result(stderr, hwm, ms);
     }
