@@ -79,9 +79,15 @@ final class EvaluateCommand implements Callable<Integer> {
     Long maxPixels;
     @Option(names = "--no-images", description = "do not write per-image PNGs / the HTML grid")
     boolean noImages;
+    @Option(names = "--overwrite", description = "replace a report that already exists in -o (default: refuse)")
+    boolean overwrite;
+
+    /** The files a report consists of; an -o holding any of them already holds a report. */
+    static final List<String> REPORT_FILES = List.of("report.md", "summary.csv", "per_image.csv", "index.html", "comparison.md");
 
     @Override
     public Integer call() throws IOException {
+        refuseExistingReport(); // before any model loading or scoring
         Engine.init();
         try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
             return evaluate();
@@ -157,6 +163,23 @@ final class EvaluateCommand implements Callable<Integer> {
             System.out.print(cmp);
         }
         return 0;
+    }
+
+    /** Refuses (exit 2) an -o that already holds a report (or a baseline report) unless --overwrite. */
+    void refuseExistingReport() {
+        if (overwrite) return;
+        List<Path> dirs = new ArrayList<>(List.of(out));
+        if (baselines) {
+            dirs.add(out.resolve("baseline-mean-colour"));
+            dirs.add(out.resolve("baseline-grey-sar"));
+        }
+        for (Path d : dirs) {
+            for (String f : REPORT_FILES) {
+                if (Files.exists(d.resolve(f), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw new UserError("-o " + out + " already holds a report (" + d.resolve(f).getFileName() + "); pass --overwrite to replace it, or choose another -o");
+                }
+            }
+        }
     }
 
     private static void finish(EvaluationReport rep, Path dir) throws IOException {

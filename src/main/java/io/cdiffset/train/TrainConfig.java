@@ -63,14 +63,14 @@ public final class TrainConfig {
         }
         Map<String, Object> flat = flatten("", chosen, new LinkedHashMap<>());
         for (Map.Entry<String, Object> e : flat.entrySet()) {
-            if (!base.containsKey(e.getKey())) throw new IllegalArgumentException(src + ": unknown setting '" + e.getKey() + "'");
+            if (!base.containsKey(e.getKey())) throw new IllegalArgumentException(src + ": unknown setting '" + oneLine(e.getKey()) + "'");
             base.put(e.getKey(), e.getValue());
         }
         for (String o : overrides) {
             int eq = o.indexOf('=');
-            if (eq <= 0) throw new IllegalArgumentException("override '" + o + "' is not key=value");
+            if (eq <= 0) throw new IllegalArgumentException("override '" + oneLine(o) + "' is not key=value");
             String k = o.substring(0, eq).trim();
-            if (!base.containsKey(k)) throw new IllegalArgumentException("unknown setting '" + k + "' (known: " + String.join(", ", base.keySet()) + ")");
+            if (!base.containsKey(k)) throw new IllegalArgumentException("unknown setting '" + oneLine(k) + "' (known: " + String.join(", ", base.keySet()) + ")");
             base.put(k, parseScalar(o.substring(eq + 1).trim()));
         }
         return new TrainConfig(base, src);
@@ -100,11 +100,17 @@ public final class TrainConfig {
     }
 
     public int i(String k) {
-        return (int) num(k);
+        double v = num(k);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new IllegalArgumentException("setting '" + k + "' is out of range: " + values.get(k));
+        return (int) v;
     }
 
     public long l(String k) {
-        return (long) num(k);
+        Object o = values.get(k);
+        if (o instanceof Long || o instanceof Integer) return ((Number) o).longValue();
+        double v = num(k);
+        if (v < -0x1p63 || v >= 0x1p63) throw new IllegalArgumentException("setting '" + k + "' is out of range: " + o);
+        return (long) v;
     }
 
     public double d(String k) {
@@ -115,7 +121,7 @@ public final class TrainConfig {
         Object v = values.get(k);
         if (v instanceof Boolean bb) return bb;
         if (v instanceof String s) return Boolean.parseBoolean(s);
-        throw new IllegalArgumentException("setting '" + k + "' must be true or false, got " + v);
+        throw new IllegalArgumentException("setting '" + k + "' must be true or false, got " + oneLine(v));
     }
 
     public int[] ints(String k) {
@@ -125,20 +131,37 @@ public final class TrainConfig {
         else if (v instanceof String s) {
             list = new ArrayList<>(List.of(s.replace("[", "").replace("]", "").split("[,\\s]+")));
         } else if (v instanceof Number n) list = List.of(n);
-        else throw new IllegalArgumentException("setting '" + k + "' must be a list of integers, got " + v);
+        else throw new IllegalArgumentException("setting '" + k + "' must be a list of integers, got " + oneLine(v));
         int[] out = new int[list.size()];
-        for (int j = 0; j < out.length; j++) out[j] = Integer.parseInt(list.get(j).toString().trim());
+        for (int j = 0; j < out.length; j++) {
+            try {
+                out[j] = Integer.parseInt(String.valueOf(list.get(j)).trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("setting '" + k + "' must be a list of integers, got " + oneLine(v));
+            }
+        }
         return out;
     }
 
     private double num(String k) {
         Object v = values.get(k);
-        if (v instanceof Number n) return n.doubleValue();
-        try {
-            return Double.parseDouble(String.valueOf(v));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("setting '" + k + "' must be a number, got " + v);
+        double d;
+        if (v instanceof Number n) d = n.doubleValue();
+        else {
+            try {
+                d = Double.parseDouble(String.valueOf(v));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("setting '" + k + "' must be a number, got " + oneLine(v));
+            }
         }
+        if (!Double.isFinite(d)) throw new IllegalArgumentException("setting '" + k + "' must be a finite number, got " + oneLine(v));
+        return d;
+    }
+
+    /** A value as shown in an error: one line, at most 80 characters. */
+    private static String oneLine(Object v) {
+        String s = String.valueOf(v).replaceAll("\\R", " ");
+        return s.length() > 80 ? s.substring(0, 80) + "..." : s;
     }
 
     public String toYaml() {
@@ -166,12 +189,24 @@ public final class TrainConfig {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> flatten(String prefix, Map<String, Object> in, Map<String, Object> out) {
-        for (Map.Entry<String, Object> e : in.entrySet()) {
-            String k = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
-            if (e.getValue() instanceof Map<?, ?> m) flatten(k, (Map<String, Object>) m, out);
-            else out.put(k, e.getValue());
+    private static Map<String, Object> flatten(String prefix, Map<?, ?> in, Map<String, Object> out) {
+        return flatten(prefix, in, out, 0);
+    }
+
+    /** Settings are at most a few levels deep; deeper (or self-referencing, via YAML anchors) nesting is refused. */
+    private static Map<String, Object> flatten(String prefix, Map<?, ?> in, Map<String, Object> out, int depth) {
+        if (depth > 8) throw new IllegalArgumentException("config nests deeper than any setting, under '" + oneLine(prefix) + "'");
+        for (Map.Entry<?, ?> e : in.entrySet()) {
+            if (!(e.getKey() instanceof String name)) {
+                throw new IllegalArgumentException("config key " + oneLine(e.getKey()) + (prefix.isEmpty() ? "" : " under '" + prefix + "'")
+                        + " is not a setting name");
+            }
+            String k = prefix.isEmpty() ? name : prefix + "." + name;
+            if (e.getValue() instanceof Map<?, ?> m) flatten(k, m, out, depth + 1);
+            else if (e.getValue() instanceof List<?> l && l.stream().anyMatch(x -> x instanceof java.util.Collection<?> || x instanceof Map<?, ?>)) {
+                // also what keeps a self-referencing list (YAML anchors) from overflowing the stack when shown
+                throw new IllegalArgumentException("setting '" + oneLine(k) + "' must be a list of plain values, not of lists or mappings");
+            } else out.put(k, e.getValue());
         }
         return out;
     }

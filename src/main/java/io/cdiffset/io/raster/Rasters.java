@@ -88,6 +88,11 @@ public final class Rasters {
                 checkPngData(file, h.width(), h.height());
                 return null;
             });
+        } else if (h.format().equals("JPEG")) {
+            guard(file, () -> {
+                checkJpegData(file, h.width(), h.height());
+                return null;
+            });
         }
     }
 
@@ -370,6 +375,26 @@ public final class Rasters {
         }
         if (f == Format.PNG) {
             checkPngData(file, w, h);
+        } else if (f == Format.JPEG) {
+            checkJpegData(file, w, h);
+        }
+    }
+
+    /** Pixels one byte of Huffman-coded JPEG data can cover at most: see {@link #checkJpegData}. */
+    static final long JPEG_MAX_PIXELS_PER_BYTE = 8192;
+
+    /**
+     * A Huffman-coded JPEG (all javax.imageio reads) spends at least one bit per 8x8 block of the component it codes
+     * most coarsely, and chroma subsampling is at most 4:1 each way, so one byte covers at most 8 x 32 x 32 = 8,192
+     * pixels. A file too small for its declared size (e.g. a few hundred bytes declaring 10,000 x 10,000) is refused
+     * before javax.imageio allocates the image.
+     */
+    private static void checkJpegData(Path file, int w, int h) throws IOException {
+        long pixels = (long) w * h;
+        long size = Files.size(file);
+        if ((double) size * JPEG_MAX_PIXELS_PER_BYTE + 65536 < pixels) {
+            throw new RasterException("corrupt JPEG " + file + ": it declares " + w + "x" + h + " pixels but the whole file is "
+                    + size + " bytes, too little data for that size even at the highest compression; the file is damaged or crafted - re-export it");
         }
     }
 
