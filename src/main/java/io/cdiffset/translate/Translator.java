@@ -50,40 +50,8 @@ public final class Translator {
     public static Result sampleLatents(UNet2DConditionModel unet, NoiseSchedule sched, Tensor sarLatent, Tensor context,
                                        Tensor initNoise, int steps, BiConsumer<String, Tensor> trace, IntConsumer onStep,
                                        double sarGuidance) {
-        checkSarGuidance(sarGuidance);
-        boolean guided = sarGuidance != 1.0;
-        Tensor nullSar = guided ? torch.zeros_like(sarLatent) : null;
-        long b = sarLatent.size(0);
-        Tensor ctx = context.size(0) == b ? context : context.expand(b, -1, -1);
-        long[] ts = sched.ddimTimesteps(steps);
-        Tensor timesteps = Tensors.fromLongs(ts, ts.length); // made once; each step takes a view
-        Tensor x = initNoise;
-        Tensor rawMid = null;
-        boolean hasVariance = unet.config().outChannels() > 4;
-        for (int i = 0; i < ts.length; i++) {
-            final int step = i;
-            final Tensor xi = x;
-            Supplier<Tensor[]> body = () -> {
-                Tensor t = timesteps.narrow(0, step, 1).expand(b);
-                Tensor out = unet.forward(torch.cat(new TensorVector(sarLatent, xi), 1), t, ctx);
-                if (guided) out = guide(out, unet.forward(torch.cat(new TensorVector(nullSar, xi), 1), t, ctx), sarGuidance);
-                NoiseSchedule.DdimStep st = sched.ddimStep(out.narrow(1, 0, 4), ts[step], xi, steps);
-                Tensor raw = step == ts.length / 2 && hasVariance ? out.narrow(1, 4, 1).clone() : null;
-                if (trace != null) {
-                    trace.accept("step" + step + "_unet_out", out);
-                    trace.accept("step" + step + "_pred_original", st.predOriginal());
-                    trace.accept("step" + step + "_latent", st.prevSample());
-                }
-                return new Tensor[]{st.prevSample(), raw};
-            };
-            // Without a trace (whose consumer may keep the tensors), each step runs in its own PointerScope, so the
-            // activations of a step are released when it ends rather than when the caller's scope closes.
-            Tensor[] r = trace == null ? Scopes.scopedAll(body) : body.get();
-            x = r[0];
-            if (r[1] != null) rawMid = r[1];
-            if (onStep != null) onStep.accept(i);
-        }
-        return new Result(x, rawMid);
+        // the authors' test.py reads the variance at index steps / 2
+        return loop(unet, new io.cdiffset.diffusion.DdimSampler(sched, steps), sarLatent, context, initNoise, trace, onStep, sarGuidance, steps / 2);
     }
 
     /**
@@ -104,6 +72,12 @@ public final class Translator {
     public static Result sampleLatents(UNet2DConditionModel unet, Sampler sampler, Tensor sarLatent, Tensor context,
                                        Tensor initNoise, BiConsumer<String, Tensor> trace, IntConsumer onStep,
                                        double sarGuidance) {
+        return loop(unet, sampler, sarLatent, context, initNoise, trace, onStep, sarGuidance, Samplers.confidenceStep(sampler));
+    }
+
+    /** The sampling loop; the variance channel is read at step {@code confidence}. */
+    private static Result loop(UNet2DConditionModel unet, Sampler sampler, Tensor sarLatent, Tensor context, Tensor initNoise,
+                               BiConsumer<String, Tensor> trace, IntConsumer onStep, double sarGuidance, int confidence) {
         checkSarGuidance(sarGuidance);
         boolean guided = sarGuidance != 1.0;
         Tensor nullSar = guided ? torch.zeros_like(sarLatent) : null;
@@ -113,7 +87,6 @@ public final class Translator {
         Tensor timesteps = sampler.timestepTensor(); // made once; each step takes a view
         double sigma0 = sampler.initNoiseSigma();
         Tensor x = sigma0 == 1.0 ? initNoise : initNoise.mul(new Scalar((float) sigma0));
-        int confidence = Samplers.confidenceStep(sampler);
         Tensor rawMid = null;
         boolean hasVariance = unet.config().outChannels() > 4;
         for (int i = 0; i < steps; i++) {
@@ -124,7 +97,14 @@ public final class Translator {
                 Tensor xin = sampler.scaleModelInput(xi, step);
                 Tensor out = unet.forward(torch.cat(new TensorVector(sarLatent, xin), 1), t, ctx);
                 if (guided) out = guide(out, unet.forward(torch.cat(new TensorVector(nullSar, xin), 1), t, ctx), sarGuidance);
-                Tensor prev = sampler.step(out.narrow(1, 0, 4), step, xi);
+                Tensor prev;
+                if (trace != null && sampler instanceof io.cdiffset.diffusion.DdimSampler ddim) { // its x0 estimate too
+                    NoiseSchedule.DdimStep st = ddim.ddimStep(out.narrow(1, 0, 4), step, xi);
+                    trace.accept("step" + step + "_pred_original", st.predOriginal());
+                    prev = st.prevSample();
+                } else {
+                    prev = sampler.step(out.narrow(1, 0, 4), step, xi);
+                }
                 Tensor raw = step == confidence && hasVariance ? out.narrow(1, 4, 1).clone() : null;
                 if (trace != null) {
                     trace.accept("step" + step + "_unet_out", out);
