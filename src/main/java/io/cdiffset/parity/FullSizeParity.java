@@ -49,8 +49,21 @@ final class FullSizeParity {
         ConfigJson all = ConfigJson.read(dir.resolve("config.json"));
         long seed = all.root().path("seed").asLong();
         try (Fixture fx = new Fixture(dir)) {
-            if (all.has("vae_config") && hasVae(fx)) vae(fx, VaeConfig.from(sub(all, "vae_config")), seed, out);
-            if (all.has("unet_config")) unet(fx, UNetConfig.from(sub(all, "unet_config")), seed, out);
+            // each model lives in its own scope, so its gigabytes are freed when its part ends, not when the GC runs
+            if (all.has("vae_config") && hasVae(fx)) {
+                try (PointerScope s = new PointerScope()) {
+                    vae(fx, VaeConfig.from(sub(all, "vae_config")), seed, out);
+                }
+            }
+            if (all.has("unet_config")) {
+                UNetConfig cfg = UNetConfig.from(sub(all, "unet_config"));
+                try (PointerScope s = new PointerScope()) {
+                    unetFp32(fx, cfg, seed, out);
+                }
+                try (PointerScope s = new PointerScope()) {
+                    unetBf16(fx, cfg, seed, out);
+                }
+            }
         }
     }
 
@@ -83,7 +96,7 @@ final class FullSizeParity {
         }
     }
 
-    private static void unet(Fixture fx, UNetConfig cfg, long seed, List<Result> out) {
+    private static void unetFp32(Fixture fx, UNetConfig cfg, long seed, List<Result> out) {
         UNet2DConditionModel unet = recipe(() -> new UNet2DConditionModel(cfg), seed);
         List<String> cases = fx.cases("_sample");
         for (String c : cases) {
@@ -95,8 +108,13 @@ final class FullSizeParity {
             }
         }
         if (fx.has("train_loss")) trainStep(fx, unet, out);
+    }
+
+    private static void unetBf16(Fixture fx, UNetConfig cfg, long seed, List<Result> out) {
+        UNet2DConditionModel unet = recipe(() -> new UNet2DConditionModel(cfg), seed);
+        unet.requiresGrad(false);
         unet.storeMatmulWeightsAs(ScalarType.BFloat16); // as translate --precision bf16 prepares the model
-        for (String c : cases) {
+        for (String c : fx.cases("_sample")) {
             if (!fx.has(c + "_out")) continue;
             try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = Precision.BF16.scope()) {
                 Tensor y = unet.forward(fx.f(c + "_sample"), fx.raw(c + "_timesteps"), fx.f(c + "_encoder_hidden_states"));
