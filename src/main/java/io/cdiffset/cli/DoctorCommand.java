@@ -53,7 +53,7 @@ final class DoctorCommand implements Callable<Integer> {
         print(checks);
         Set<String> ruled = new java.util.TreeSet<>();
         for (KernelSweep.Check c : checks) {
-            if (!c.ok()) ruled.add((c.op() instanceof KernelOp.Conv ? "conv " : "attention ") + c.path() + " " + c.mode().precision + (c.mode().grad ? " grad" : ""));
+            if (!c.ok()) ruled.add(c.policyKey());
         }
         System.out.println();
         if (ruled.isEmpty()) {

@@ -74,11 +74,16 @@ public final class KernelPolicy {
     }
 
     public static String key(ConvPath p, Mode m) {
-        return "conv " + p.id + " " + m.precision + (m.grad ? " grad" : "");
+        return key("conv", p.id, m);
     }
 
     public static String key(AttnPath p, Mode m) {
-        return "attention " + p.id + " " + m.precision + (m.grad ? " grad" : "");
+        return key("attention", p.id, m);
+    }
+
+    /** "conv onednn-channels-last fp32 grad": kind, path id, precision, and "grad" under autograd. */
+    public static String key(String kind, String pathId, Mode m) {
+        return kind + " " + pathId + " " + m.precision + (m.grad ? " grad" : "");
     }
 
     public Set<String> ruledOut() {

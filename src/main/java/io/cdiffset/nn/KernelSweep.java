@@ -40,6 +40,11 @@ public final class KernelSweep {
             return error <= tolerance; // NaN fails
         }
 
+        /** The {@link KernelPolicy} key of the path and mode this check ran (what is ruled out when it is wrong). */
+        public String policyKey() {
+            return KernelPolicy.key(op instanceof KernelOp.Conv ? "conv" : "attention", path, mode);
+        }
+
         @Override
         public String toString() {
             return String.format("%s, %s, %s: %s %.2e (tolerance %.0e)%s", op, mode.label(), path, ok() ? "ok" : "WRONG",
@@ -96,26 +101,6 @@ public final class KernelSweep {
             }
         }
         return out;
-    }
-
-    /** One convolution in one mode, through a new layer; {@code path} forces a path (null: the one it chooses). */
-    public static Check conv(KernelOp.Conv op, KernelPolicy.Mode mode, ConvPath path, long seed) {
-        try (PointerScope scope = new PointerScope()) { // the layer's weights are freed with the check
-            torch.manual_seed(seed ^ op.hashCode());
-            Conv2d layer = new Conv2d(op.in(), op.out(), op.k(), op.stride(), op.pad());
-            if (path == null && mode == KernelPolicy.Mode.BF16_INFERENCE) layer.storeMatmulWeightsAs(ScalarType.BFloat16);
-            return path == null ? conv(op, mode, layer, seed) : convOnPath(op, mode, path, layer, seed);
-        }
-    }
-
-    /** Through the layer's own forward, on the path it chooses (bf16 inference: the layer's weights are bf16). */
-    static Check conv(KernelOp.Conv op, KernelPolicy.Mode mode, Conv2d conv, long seed) {
-        return check(op, mode, null, conv, seed);
-    }
-
-    /** Directly on one path (the doctor's table). */
-    static Check convOnPath(KernelOp.Conv op, KernelPolicy.Mode mode, ConvPath path, Conv2d conv, long seed) {
-        return check(op, mode, path, conv, seed);
     }
 
     private static Check check(KernelOp.Conv op, KernelPolicy.Mode mode, ConvPath path, Conv2d conv, long seed) {

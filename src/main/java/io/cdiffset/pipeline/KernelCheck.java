@@ -79,8 +79,7 @@ public final class KernelCheck {
             for (KernelSweep.Check c : result) {
                 if (c.ok()) continue;
                 wrong.add(c.toString());
-                String k = (c.op() instanceof KernelOp.Conv ? "conv " : "attention ") + c.path() + " " + c.mode().precision + (c.mode().grad ? " grad" : "");
-                more |= ruled.add(k);
+                more |= ruled.add(c.policyKey());
             }
             if (!more) break;
             if (progress != null) progress.accept("kernel paths wrong on this CPU, ruled out: " + ruled);
