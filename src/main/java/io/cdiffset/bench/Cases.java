@@ -3,6 +3,8 @@ package io.cdiffset.bench;
 import io.cdiffset.engine.Engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cdiffset.diffusion.CDiffLoss;
+import io.cdiffset.diffusion.CDiffSetSampler;
+import io.cdiffset.diffusion.SamplingSettings;
 import io.cdiffset.diffusion.NoiseSchedule;
 import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Progress;
@@ -14,7 +16,7 @@ import io.cdiffset.model.unet.UNetConfig;
 import io.cdiffset.model.vae.AutoencoderKL;
 import io.cdiffset.model.vae.VaeConfig;
 import io.cdiffset.nn.Module;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.train.AdamW;
 import io.cdiffset.translate.SceneTranslator;
 import io.cdiffset.translate.Translator;
@@ -311,7 +313,7 @@ final class Cases {
         Tensor t = Tensors.fromLongs(new long[]{500}, 1);
         c.measuring();
         double[][] times = repeat(c, c.scale.warmup, c.scale.reps, i -> {
-            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = p.scope()) {
+            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); Precision.Scope ac = p.scope()) {
                 long t0 = System.nanoTime();
                 unet.forward(sample, t, ctx);
                 return new double[]{secs(t0)};
@@ -344,7 +346,7 @@ final class Cases {
         double[][] times = repeat(c, c.scale.trainWarmup, c.scale.trainReps, i -> {
             long t0 = System.nanoTime();
             try (PointerScope s = new PointerScope()) {
-                try (AutoCloseable ac = p.scope()) {
+                try (Precision.Scope ac = p.scope()) {
                     GeneratorOptional g = new GeneratorOptional(gen);
                     Tensor zs = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
                     Tensor ze = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
@@ -384,7 +386,7 @@ final class Cases {
         Tensor img = torch.rand(1, 3, size, size).mul(new Scalar(2)).sub(new Scalar(1));
         c.measuring();
         double[][] times = repeat(c, c.scale.vaeWarmup, c.scale.vaeReps, i -> {
-            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = p.scope()) {
+            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); Precision.Scope ac = p.scope()) {
                 long t0 = System.nanoTime();
                 Tensor z = vae.encodeLatent(img);
                 double enc = secs(t0);
@@ -446,7 +448,7 @@ final class Cases {
             }
             c.say("loading %s", dir);
             bundle = ModelBundle.load(dir, null);
-            guidance = ModelBundle.sarGuidance(dir); // as translate samples it: 2 UNet calls per step when guided
+            guidance = bundle.sampling().sarGuidance(); // as translate samples it: 2 UNet calls per step when guided
             modelLabel = "default model";
         } else {
             c.say("building a random %s C-DiffSET model (UNet + VAE)", c.scale.tiny ? "tiny" : "full-size");
@@ -568,7 +570,7 @@ final class Cases {
         // 10 and 110 the JVM heap is collected and malloc trimmed first, so that neither Java garbage nor free malloc
         // pages count as growth: what is left is memory still referenced.
         try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode()) {
-            Translator.sampleLatents(unet, sched, sarLatent, ctx, noise, steps, null, i -> {
+            CDiffSetSampler.create(unet, sched, SamplingSettings.DEFAULT.with(null, steps, null)).sample(sarLatent, ctx, noise, i -> {
                 ends[i] = System.nanoTime();
                 int k = i == warm - 1 ? 0 : i == steps - 1 ? 1 : -1;
                 if (k >= 0) {
@@ -576,7 +578,7 @@ final class Cases {
                     at[k] = Memory.physical();
                     heap[k] = Runtime.getRuntime().totalMemory();
                 }
-            }, 1.0);
+            });
         }
         Memory.settle();
         long after = Memory.physical();

@@ -37,7 +37,7 @@ final class BenchCommand implements Callable<Integer> {
             for (String n : Bench.caseNames()) System.out.println(n);
             return 0;
         }
-        Path modelDir = model != null ? model : defaultModel();
+        Path modelDir = model != null ? model : ModelOptions.defaultModel();
         if (model != null && !Files.isDirectory(model)) throw new UserError("--model " + model + ": not a folder");
         List<String> args = new ArrayList<>();
         args.add("cdiffset bench");
@@ -53,11 +53,5 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-    }
-
-    /** CDIFFSET_HOME/models/default, or models/default in the working folder. */
-    static Path defaultModel() {
-        String home = System.getenv("CDIFFSET_HOME");
-        return home != null ? Path.of(home, "models", "default") : Path.of("models", "default");
     }
 }

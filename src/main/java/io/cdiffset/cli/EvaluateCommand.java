@@ -9,7 +9,8 @@ import io.cdiffset.io.raster.Raster;
 import io.cdiffset.io.raster.Rasters;
 import io.cdiffset.metrics.EvaluationReport;
 import io.cdiffset.pipeline.Evaluator;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
+import io.cdiffset.diffusion.SamplingSettings;
 import io.cdiffset.train.PairImages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,17 +48,8 @@ final class EvaluateCommand implements Callable<Integer> {
     String split;
     @Option(names = "--crop", defaultValue = "256", description = "non-overlapping crops of this size are scored (default: ${DEFAULT-VALUE})")
     int crop;
-    @Option(names = "--steps", paramLabel = "N", description = "sampling steps (default: the model's sampling.json, else 50)")
-    Integer stepsOption;
-    int steps;
-    @Option(names = "--sampler", paramLabel = "NAME", description = {
-            "ddim (C-DiffSET's), dpmpp_2m, dpmpp_2m_karras, euler or unipc, as diffusers computes them",
-            "(default: the model's sampling.json, else ddim); few-step samplers give usable images at 10-20 steps"})
-    String sampler;
-    @Option(names = "--sar-guidance", paramLabel = "S", description = "SAR guidance scale, as translate --sar-guidance (default: the model's own, else 1)")
-    Double sarGuidance;
-    @Option(names = "--seed", defaultValue = "0")
-    long seed;
+    @picocli.CommandLine.Mixin
+    SamplingOptions sampling;
     @Option(names = "--batch", defaultValue = "4")
     int batch;
     @Option(names = "--limit", defaultValue = "0", description = "score only the first N crops (0 = all)")
@@ -117,17 +109,11 @@ final class EvaluateCommand implements Callable<Integer> {
         long latent = crop / bundle.vae().config().factor();
         io.cdiffset.pipeline.KernelCheck.forInference(bundle.unet().config(), bundle.vae().config(), latent, latent,
                 io.cdiffset.engine.Precision.FP32, m -> System.err.println("cdiffset: " + m));
-        double guidance = sarGuidance != null ? io.cdiffset.translate.Translator.checkSarGuidance(sarGuidance) : ModelBundle.sarGuidance(model);
-        String samplerName = sampler != null ? sampler : ModelBundle.sampler(model);
-        if (!io.cdiffset.diffusion.Samplers.NAMES.contains(samplerName)) {
-            throw new UserError("--sampler " + samplerName + ": unknown; use one of " + String.join(", ", io.cdiffset.diffusion.Samplers.NAMES));
-        }
-        steps = stepsOption != null ? stepsOption : ModelBundle.steps(model, 50);
-        if (steps < 1 || steps > 999) throw new UserError("--steps must be between 1 and 999, got " + steps);
-        System.err.printf("translating %d %dx%d crops of the %s split with %s (%s, %d steps, SAR guidance %s)%n", n, crop, crop, split, model,
-                samplerName, steps, guidance);
+        SamplingSettings settings = bundle.sampling().with(sampling.sampler, sampling.steps, sampling.sarGuidance);
+        long seed = sampling.seed;
+        System.err.printf("translating %d %dx%d crops of the %s split with %s (%s)%n", n, crop, crop, split, model, settings.describe());
         List<float[][]> preds = reconstruct ? Evaluator.reconstructCrops(bundle, crops.eo(), n, crop, batch, new ConsoleProgress("reconstruct"))
-                : Evaluator.translateCrops(bundle, crops.sar(), n, crop, samplerName, steps, seed, guidance, batch, new ConsoleProgress("translate"));
+                : Evaluator.translateCrops(bundle, crops.sar(), n, crop, settings, seed, batch, new ConsoleProgress("translate"));
         List<Evaluator.Example> main = new ArrayList<>(), flat = new ArrayList<>(), grey = new ArrayList<>();
         float[] mean = baselines ? meanColour(parts[0]) : null;
         for (int i = 0; i < n; i++) {
@@ -152,8 +138,8 @@ final class EvaluateCommand implements Callable<Integer> {
             EvaluationReport rep = ev.evaluate(e.getKey() + ": " + model + " on " + data + " (" + split + ", " + n + " crops of " + crop + ")",
                     e.getValue(), dir, !noImages && e.getKey().equals("model"), new ConsoleProgress("scoring " + e.getKey()));
             rep.putMetadata("model", model.toString()).putMetadata("data", data.toString()).putMetadata("split", split)
-                    .putMetadata("crops", n + " x " + crop + "x" + crop).putMetadata("sampler", samplerName).putMetadata("steps", Integer.toString(steps)).putMetadata("seed", Long.toString(seed))
-                    .putMetadata("sar_guidance", Double.toString(guidance));
+                    .putMetadata("crops", n + " x " + crop + "x" + crop).putMetadata("sampler", settings.sampler()).putMetadata("steps", Integer.toString(settings.steps())).putMetadata("seed", Long.toString(seed))
+                    .putMetadata("sar_guidance", Double.toString(settings.sarGuidance()));
             finish(rep, dir);
             cmp.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", e.getKey(), rep.meanPsnr().display(3), rep.meanSsim().display(4),
                     rep.meanScc().display(4), rep.meanLpips().display(4), rep.fid().display(2)));
@@ -259,7 +245,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     private static Map<String, Path> byStem(Path dir) throws IOException {
         Map<String, Path> m = new LinkedHashMap<>();
-        for (Path p : TranslateCommand.collect(List.of(dir))) m.putIfAbsent(TranslateCommand.stem(p), p);
+        for (Path p : io.cdiffset.pipeline.Translation.collect(List.of(dir))) m.putIfAbsent(io.cdiffset.pipeline.Translation.stem(p), p);
         return m;
     }
 

@@ -2,7 +2,8 @@ package io.cdiffset.cli;
 
 import io.cdiffset.engine.Engine;
 import io.cdiffset.model.vae.AutoencoderKL;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
+import io.cdiffset.diffusion.SamplingSettings;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,11 +44,7 @@ final class ExportCommand implements Callable<Integer> {
             case "fp32" -> ScalarType.Float;
             default -> throw new UserError("--dtype must be fp16 or fp32, got " + dtype);
         };
-        if (sarGuidance != null) io.cdiffset.translate.Translator.checkSarGuidance(sarGuidance);
-        if (sampler != null && !io.cdiffset.diffusion.Samplers.NAMES.contains(sampler)) {
-            throw new UserError("--sampler " + sampler + ": unknown; use one of " + String.join(", ", io.cdiffset.diffusion.Samplers.NAMES));
-        }
-        if (steps != null && (steps < 1 || steps > 999)) throw new UserError("--steps must be between 1 and 999, got " + steps);
+        SamplingSettings sampling = ModelBundle.sampling(model).with(sampler, steps, sarGuidance); // checked before anything is loaded
         if (Files.exists(out.resolve("unet"))) throw new UserError(out + " already holds a model; choose an empty folder");
         ModelBundle b = ModelBundle.load(model, unet);
         if (vae != null) b = withVae(b, vae);
@@ -60,13 +57,9 @@ final class ExportCommand implements Callable<Integer> {
         }
         meta.put("exported_from", model.toString());
         if (vae != null) meta.put("vae_from", vae.toString());
-        double g = sarGuidance != null ? sarGuidance : ModelBundle.sarGuidance(model);
         ModelBundle.save(out, b.unet(), b.vae(), b.context(), t, b.schedule().prediction(), meta);
-        String sm = sampler != null ? sampler : ModelBundle.sampler(model);
-        int st = steps != null ? steps : ModelBundle.steps(model, 0);
-        if (g != 1.0 || !sm.equals("ddim") || st > 0) {
-            ModelBundle.saveSampling(out, g, sm.equals("ddim") && sampler == null ? null : sm, st,
-                    "default sampling for translate / evaluate (--sar-guidance, --sampler, --steps override it)");
+        if (!sampling.equals(SamplingSettings.DEFAULT)) {
+            ModelBundle.saveSampling(out, sampling, "default sampling for translate / evaluate (--sar-guidance, --sampler, --steps override it)");
         }
         System.out.println(out);
         return 0;

@@ -1,6 +1,5 @@
 package io.cdiffset.cli;
 
-import io.cdiffset.io.WeightsException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -48,8 +47,7 @@ public final class Main implements Runnable {
     }
 
     static boolean isUserError(Throwable e) {
-        return e instanceof UserError || e instanceof WeightsException || e instanceof IllegalArgumentException
-                || e.getClass().getSimpleName().endsWith("RasterException") || e.getClass().getSimpleName().endsWith("DataException");
+        return e instanceof io.cdiffset.engine.InputException || e instanceof IllegalArgumentException;
     }
 
     static String message(Throwable e) {

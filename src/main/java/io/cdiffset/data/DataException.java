@@ -8,7 +8,7 @@ import java.util.List;
  * when several problems were found (see {@link Datasets#validate}), the message is the first one plus a count and
  * {@link #problems()} lists them all.
  */
-public class DataException extends RuntimeException {
+public class DataException extends io.cdiffset.engine.InputException {
     private static final long serialVersionUID = 1L;
     private final List<String> problems;
 

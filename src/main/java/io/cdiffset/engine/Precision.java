@@ -14,13 +14,19 @@ public enum Precision {
         };
     }
 
+    /** A precision scope; closing it throws nothing. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /**
      * Enables autocast for the duration of the returned scope (no-op for fp32). Like Python's {@code torch.autocast},
      * the outermost scope clears autocast's weight-cast cache when it closes: the cache keeps the bf16 copy of every
      * fp32 leaf parameter that requires grad, keyed by tensor, so without clearing, a training step after an optimizer
      * update would still run on the bf16 copies of the old weights.
      */
-    public AutoCloseable scope() {
+    public Scope scope() {
         if (this == FP32) return () -> {};
         boolean prev = torch.is_autocast_enabled(torch.DeviceType.CPU);
         torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);

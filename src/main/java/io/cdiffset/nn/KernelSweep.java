@@ -125,7 +125,7 @@ public final class KernelSweep {
                     } else {
                         // fed channels-last, as maps often arrive (a transformer block's output did before #19): the
                         // layer must choose its kernel by its own rule, never by the layout it is handed
-                        try (AutoCloseable ac = (bf16 ? Precision.BF16 : Precision.FP32).scope()) {
+                        try (Precision.Scope ac = (bf16 ? Precision.BF16 : Precision.FP32).scope()) {
                             y = conv.forward(x.contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast));
                         } catch (Exception e) {
                             throw new IllegalStateException(e);
@@ -138,7 +138,7 @@ public final class KernelSweep {
             for (Tensor p : conv.parameters()) p.mutable_grad().reset(); // the layer is reused: no accumulated gradients
             Tensor xg = x.detach().clone().requires_grad_(true);
             Tensor y;
-            try (AutoCloseable ac = (bf16 ? Precision.BF16 : Precision.FP32).scope()) {
+            try (Precision.Scope ac = (bf16 ? Precision.BF16 : Precision.FP32).scope()) {
                 y = path != null ? path.run(xg, conv.weight(), conv.bias(), op.k(), op.stride(), op.pad()) : conv.forward(xg);
             } catch (Exception e) {
                 throw new IllegalStateException(e);

@@ -116,7 +116,7 @@ final class FullSizeParity {
         unet.storeMatmulWeightsAs(ScalarType.BFloat16); // as translate --precision bf16 prepares the model
         for (String c : fx.cases("_sample")) {
             if (!fx.has(c + "_out")) continue;
-            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); AutoCloseable ac = Precision.BF16.scope()) {
+            try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode(); Precision.Scope ac = Precision.BF16.scope()) {
                 Tensor y = unet.forward(fx.f(c + "_sample"), fx.raw(c + "_timesteps"), fx.f(c + "_encoder_hidden_states"));
                 Tensor exp = fx.f(c + "_out");
                 String name = c + "_out bf16 " + shape(fx.f(c + "_sample"));

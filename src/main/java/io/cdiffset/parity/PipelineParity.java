@@ -2,6 +2,8 @@ package io.cdiffset.parity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cdiffset.diffusion.CDiffLoss;
+import io.cdiffset.diffusion.CDiffSetSampler;
+import io.cdiffset.diffusion.SamplingSettings;
 import io.cdiffset.diffusion.NoiseSchedule;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.model.ConfigJson;
@@ -57,7 +59,7 @@ final class PipelineParity {
             out.add(Result.exact("timesteps", Arrays.equals(sched.ddimTimesteps(steps), Tensors.toLongs(fx.raw("timesteps"))), "exact"));
 
             Map<String, Tensor> trace = new HashMap<>();
-            Translator.Result r = Translator.sampleLatents(unet, sched, sarLatent, context, fx.f("init_noise"), steps, trace::put);
+            CDiffSetSampler.Result r = CDiffSetSampler.create(unet, sched, SamplingSettings.DEFAULT.with(null, steps, null)).sample(sarLatent, context, fx.f("init_noise"), trace::put, null);
             for (int i = 0; i < steps; i++) {
                 for (String k : new String[]{"unet_out", "pred_original", "latent"}) {
                     String name = "step" + i + "_" + k;

@@ -1,6 +1,8 @@
 package io.cdiffset.pipeline;
 
-import io.cdiffset.diffusion.CDiffLoss;
+import io.cdiffset.diffusion.CDiffSetSampler;
+import io.cdiffset.diffusion.SamplingSettings;
+import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.engine.Progress;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.raster.ColorMaps;
@@ -137,34 +139,24 @@ public final class Evaluator {
      * Translates same-size crops (CHW in [-1,1], n × 3 × s × s) in batches; crop i uses noise seeded by (seed, i).
      * Returns {prediction [0,1] per crop, confidence per crop (or null)}.
      */
-    public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, int steps, long seed, double sarGuidance,
+    public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, SamplingSettings sampling, long seed,
                                                  int batch, Progress progress) {
-        return translateCrops(m, sar, n, s, "ddim", steps, seed, sarGuidance, batch, progress);
-    }
-
-    /** As above with a named sampler ({@link io.cdiffset.diffusion.Samplers#NAMES}). */
-    public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, String sampler, int steps, long seed,
-                                                 double sarGuidance, int batch, Progress progress) {
+        CDiffSetSampler sampler = CDiffSetSampler.create(m, sampling);
         List<float[][]> out = new ArrayList<>();
         int plane = 3 * s * s;
         for (int i = 0; i < n; i += batch) {
             int b = Math.min(batch, n - i);
             try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
-                float[] chunk = java.util.Arrays.copyOfRange(sar, i * plane, (i + b) * plane);
-                Tensor x = Tensors.fromFloats(chunk, b, 3, s, s);
-                Tensor zs = m.vae().encodeLatent(x);
+                Tensor x = Tensors.fromFloats(java.util.Arrays.copyOfRange(sar, i * plane, (i + b) * plane), b, 3, s, s);
                 List<Tensor> noise = new ArrayList<>();
                 for (int j = 0; j < b; j++) {
                     Generator g = torch.createCPUGenerator(seed * 1_000_003L + i + j);
                     noise.add(torch.randn(new long[]{1, 4, s / 8, s / 8}, new GeneratorOptional(g), Tensors.options(ScalarType.Float)));
                 }
                 Tensor init = torch.cat(new org.bytedeco.pytorch.TensorVector(noise.toArray(new Tensor[0])), 0);
-                Translator.Result r = Translator.sample(m.unet(), m.schedule(), sampler, zs, m.context(), init, steps, null, sarGuidance);
-                Tensor eo = Translator.toUnitRange(m.vae().decodeLatent(r.latent()));
-                Tensor conf = r.rawVarianceMid() == null ? null
-                        : torch.upsample_bilinear2d(CDiffLoss.confidence(r.rawVarianceMid()), new long[]{s, s}, false);
+                Translator.Windows r = Translator.translate(m, sampler, x, init, io.cdiffset.engine.Precision.FP32, null);
                 for (int j = 0; j < b; j++) {
-                    out.add(new float[][]{Tensors.toFloats(eo.select(0, j)), conf == null ? null : Tensors.toFloats(conf.select(0, j))});
+                    out.add(new float[][]{Tensors.toFloats(r.eo().select(0, j)), r.confidence() == null ? null : Tensors.toFloats(r.confidence().select(0, j))});
                 }
             }
             progress.update(Math.min(n, i + b), n, "translating crops");

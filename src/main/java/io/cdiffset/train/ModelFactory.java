@@ -8,7 +8,7 @@ import io.cdiffset.model.clip.ClipTextConfig;
 import io.cdiffset.model.clip.ClipTextModel;
 import io.cdiffset.model.unet.UNetConfig;
 import io.cdiffset.model.vae.VaeConfig;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

@@ -145,21 +145,20 @@ public final class Trainer {
                 final long idx = nextLoad++;
                 ahead.add(loader.submit(() -> task.load(idx / accum, (int) (idx % accum), new SplittableRandom(mix(seed, idx / accum, idx % accum)))));
             }
-            try (PointerScope scope = new PointerScope(); AutoCloseable ac = precision.scope()) {
+            try (PointerScope scope = new PointerScope(); Precision.Scope ac = precision.scope()) {
                 for (int m = 0; m < accum; m++) {
                     Object batch;
                     try {
                         batch = ahead.poll().get();
                     } catch (ExecutionException e) {
                         throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("training interrupted", e);
                     }
                     gen.set_current_seed(mix(seed, step, 1000 + m));
                     loss += task.microStep(batch, gen, 1.0 / accum) / accum;
                 }
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
             }
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower train.lr or use precision fp32 (last checkpoint is intact)");

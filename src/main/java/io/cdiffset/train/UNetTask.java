@@ -16,8 +16,10 @@ import io.cdiffset.model.unet.CDiffSetSurgery;
 import io.cdiffset.model.unet.UNet2DConditionModel;
 import io.cdiffset.model.unet.UNetConfig;
 import io.cdiffset.model.vae.AutoencoderKL;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.translate.Translator;
+import io.cdiffset.diffusion.CDiffSetSampler;
+import io.cdiffset.diffusion.SamplingSettings;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -285,8 +287,9 @@ public final class UNetTask implements Trainer.Task {
             }
             int steps = cfg.i("inference.steps");
             Tensor init = torch.randn(Tensors.shape(valZe), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
-            Translator.Result r = Translator.sampleLatents(unet, sched, valZs, context, init, steps, null);
-            Tensor pred = Translator.toUnitRange(vae.decodeLatent(r.latent()));
+            ModelBundle model = new ModelBundle(unet, vae, context, sched, null);
+            Tensor pred = Translator.sampleAndDecode(model, CDiffSetSampler.create(model, SamplingSettings.DEFAULT.with(null, steps, null)), valZs, init, null,
+                    valSar.size(2), valSar.size(3)).eo();
             Tensor target = Translator.toUnitRange(valEo);
             List<float[]> ps = new ArrayList<>(), tg = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -296,12 +299,12 @@ public final class UNetTask implements Trainer.Task {
             m.put("val_psnr", Psnr.meanOfImages(ps, tg));
             m.put("val_ssim", Ssim.batch(ps, tg, 3, crop, crop));
             m.put("val_scc", Scc.batch(ps, tg, 3, crop, crop));
-            if (grid) writeGrid(step, samplesDir, pred, r.rawVarianceMid());
+            if (grid) writeGrid(step, samplesDir, pred);
         }
         return m;
     }
 
-    private void writeGrid(long step, Path dir, Tensor ddim, Tensor rawMid) {
+    private void writeGrid(long step, Path dir, Tensor ddim) {
         int k = (int) Math.min(cfg.i("log.sample_count"), valZs.size(0));
         long mid = sched.trainSteps() / 2;
         Tensor t = Tensors.fromLongs(new long[]{mid}, 1).expand(k);

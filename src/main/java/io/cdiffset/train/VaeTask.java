@@ -7,7 +7,7 @@ import io.cdiffset.io.AtomicFile;
 import io.cdiffset.io.Pictures;
 import io.cdiffset.io.SafeTensors;
 import io.cdiffset.metrics.Psnr;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.model.vae.AutoencoderKL;
 import io.cdiffset.translate.Translator;
 import com.fasterxml.jackson.databind.node.ObjectNode;

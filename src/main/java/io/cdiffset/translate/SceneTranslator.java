@@ -1,10 +1,11 @@
 package io.cdiffset.translate;
 
-import io.cdiffset.diffusion.CDiffLoss;
+import io.cdiffset.diffusion.CDiffSetSampler;
+import io.cdiffset.diffusion.SamplingSettings;
 import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Progress;
 import io.cdiffset.engine.Tensors;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
@@ -27,8 +28,8 @@ import java.util.List;
  * rows to a {@link RowSink}, so memory is bounded by the tile size and the image width, not the image height.
  */
 public final class SceneTranslator {
-    /** @param sampler one of {@link io.cdiffset.diffusion.Samplers#NAMES} (DDIM as C-DiffSET: {@code ddim}) */
-    public record Options(int steps, long seed, int tile, int overlap, int batch, Precision precision, double sarGuidance, String sampler) {
+    /** How a scene is translated: sampling, noise seed, windows (size, overlap, how many at once) and precision. */
+    public record Options(SamplingSettings sampling, long seed, int tile, int overlap, int batch, Precision precision) {
         /** Plain C-DiffSET sampling (DDIM, SAR guidance 1). */
         public Options(int steps, long seed, int tile, int overlap, int batch, Precision precision) {
             this(steps, seed, tile, overlap, batch, precision, 1.0, "ddim");
@@ -39,15 +40,21 @@ public final class SceneTranslator {
             this(steps, seed, tile, overlap, batch, precision, sarGuidance, "ddim");
         }
 
+        /** Any sampler ({@link io.cdiffset.diffusion.Samplers#NAMES}). */
+        public Options(int steps, long seed, int tile, int overlap, int batch, Precision precision, double sarGuidance, String sampler) {
+            this(new SamplingSettings(sampler, steps, sarGuidance), seed, tile, overlap, batch, precision);
+        }
+
         public Options {
-            Translator.checkSarGuidance(sarGuidance);
-            if (!io.cdiffset.diffusion.Samplers.NAMES.contains(sampler)) {
-                throw new IllegalArgumentException("--sampler " + sampler + ": unknown; use one of " + String.join(", ", io.cdiffset.diffusion.Samplers.NAMES));
-            }
+            java.util.Objects.requireNonNull(sampling, "sampling");
+            java.util.Objects.requireNonNull(precision, "precision");
             if (tile % 8 != 0 || tile < 32) throw new IllegalArgumentException("--tile must be a multiple of 8 and at least 32, got " + tile);
             if (overlap % 8 != 0 || overlap < 0 || overlap >= tile) throw new IllegalArgumentException("--overlap must be a multiple of 8 below the tile size, got " + overlap);
-            if (steps < 1 || steps > 999) throw new IllegalArgumentException("--steps must be between 1 and 999, got " + steps);
             if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1");
+        }
+
+        public int steps() {
+            return sampling.steps();
         }
     }
 
@@ -59,10 +66,12 @@ public final class SceneTranslator {
 
     private final ModelBundle model;
     private final Options opt;
+    private final CDiffSetSampler sampler;
 
     public SceneTranslator(ModelBundle model, Options opt) {
         this.model = model;
         this.opt = opt;
+        this.sampler = CDiffSetSampler.create(model, opt.sampling());
     }
 
     /** Window origins along one axis of length n (a multiple of 8): stride tile−overlap, last one flush with the end. */
@@ -119,13 +128,10 @@ public final class SceneTranslator {
      * {@link #translate(float[], int, int, Progress)}.
      */
     public void translate(SarSource source, int h, int w, RowSink sink, Progress progress) throws IOException {
-        int hp = (h + 7) / 8 * 8, wp = (w + 7) / 8 * 8;
-        int min = 8 * minLatent();
-        hp = Math.max(hp, min);
-        wp = Math.max(wp, min);
+        int[] padded = paddedSize(h, w);
+        int hp = padded[0], wp = padded[1];
         List<Window> wins = windows(hp, wp, opt.tile(), opt.overlap());
-        Generator gen = torch.createCPUGenerator(opt.seed());
-        Tensor canvas = torch.randn(new long[]{1, 4, hp / 8, wp / 8}, new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+        Tensor canvas = noiseCanvas(opt.seed(), hp, wp);
         boolean hasConf = model.unet().config().outChannels() > 4;
         BlendBand band = new BlendBand(wp, bandRows(wins, opt.batch()));
         PaddedRows input = new PaddedRows(source, h, w, hp, wp);
@@ -133,48 +139,16 @@ public final class SceneTranslator {
         int flushed = 0;
         for (int i = 0; i < wins.size(); i += opt.batch()) {
             List<Window> group = wins.subList(i, Math.min(wins.size(), i + opt.batch()));
-            try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
-                int th = group.get(0).h(), tw = group.get(0).w();
-                float[] in = new float[group.size() * 3 * th * tw];
-                List<Tensor> noise = new ArrayList<>();
-                for (int g = 0; g < group.size(); g++) {
-                    Window win = group.get(g);
-                    input.copyWindow(win, in, g * 3 * th * tw);
-                    noise.add(canvas.narrow(2, win.y() / 8, th / 8).narrow(3, win.x() / 8, tw / 8));
-                }
-                Tensor x = Tensors.fromFloats(in, group.size(), 3, th, tw);
-                Tensor init = torch.cat(new org.bytedeco.pytorch.TensorVector(noise.toArray(new Tensor[0])), 0).contiguous();
-                Tensor eo;
-                Tensor rawMid;
-                try (AutoCloseable ac = opt.precision().scope()) {
-                    Tensor zs = model.vae().encodeLatent(x).to(ScalarType.Float);
-                    final int base = done * opt.steps(), n = group.size();
-                    final long total = (long) wins.size() * opt.steps();
-                    Translator.Result r = Translator.sample(model.unet(), model.schedule(), opt.sampler(), zs, model.context(), init, opt.steps(),
-                            k -> progress.update(base + (long) (k + 1) * n, total, "window " + (base / opt.steps() + n) + "/" + wins.size()),
-                            opt.sarGuidance());
-                    // the sampling steps' freed buffers go back to the OS before the decoder's large maps are
-                    // allocated: the full-size 512² bf16 translation peaked ~150 MB lower in a probe
-                    Pointer.trimMemory();
-                    eo = Translator.toUnitRange(model.vae().decodeLatent(r.latent().to(ScalarType.Float)).to(ScalarType.Float));
-                    rawMid = r.rawVarianceMid();
-                } catch (RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                float[] eoArr = Tensors.toFloats(eo);
-                float[] cArr = null;
-                if (hasConf && rawMid != null) {
-                    Tensor c = CDiffLoss.confidence(rawMid.to(ScalarType.Float));
-                    c = torch.upsample_bilinear2d(c, new long[]{th, tw}, false);
-                    cArr = Tensors.toFloats(c);
-                }
-                for (int g = 0; g < group.size(); g++) {
-                    Window win = group.get(g);
-                    float[] wgt = blendWeights(win, hp, wp, opt.overlap());
-                    band.add(win, eoArr, g * 3 * th * tw, cArr, g * th * tw, wgt);
-                }
+            int th = group.get(0).h(), tw = group.get(0).w();
+            float[] in = new float[group.size() * 3 * th * tw];
+            for (int g = 0; g < group.size(); g++) input.copyWindow(group.get(g), in, g * 3 * th * tw);
+            final int base = done, n = group.size();
+            final long total = (long) wins.size() * opt.steps();
+            WindowOutputs r = translateGroup(group, in, canvas, k -> progress.update((long) base * opt.steps() + (long) (k + 1) * n, total,
+                    "window " + (base + n) + "/" + wins.size()));
+            for (int g = 0; g < group.size(); g++) {
+                Window win = group.get(g);
+                band.add(win, r.eo(), g * 3 * th * tw, r.confidence(), g * th * tw, blendWeights(win, hp, wp, opt.overlap()));
             }
             done += group.size();
             // rows above the next window are final: no later window touches them
@@ -186,6 +160,44 @@ public final class SceneTranslator {
             }
             band.clear(flushed, next);
             flushed = next;
+        }
+    }
+
+    /**
+     * The seeded noise of a padded {@code hp × wp} image: ONE Gaussian canvas [1,4,hp/8,wp/8] from a CPU generator
+     * seeded with {@code seed}; each window samples from its crop, so overlapping windows agree and any process that
+     * makes the canvas with the same seed gives the same windows.
+     */
+    public static Tensor noiseCanvas(long seed, int hp, int wp) {
+        Generator gen = torch.createCPUGenerator(seed);
+        return torch.randn(new long[]{1, 4, hp / 8, wp / 8}, new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
+    }
+
+    /** The padded size of an {@code h × w} image: a multiple of 8, at least the UNet's smallest input. */
+    public int[] paddedSize(int h, int w) {
+        int min = 8 * minLatent();
+        return new int[]{Math.max((h + 7) / 8 * 8, min), Math.max((w + 7) / 8 * 8, min)};
+    }
+
+    /** The translated windows of one group: EO CHW [0,1] per window back to back, confidence HW per window (or null). */
+    public record WindowOutputs(float[] eo, float[] confidence) {}
+
+    /**
+     * Translates one group of same-size windows as a batch.
+     *
+     * @param sar    the windows' SAR, CHW in [-1,1], back to back ({@code group.size() × 3 × h × w})
+     * @param canvas the scene's {@link #noiseCanvas}; each window takes its crop
+     * @param onStep called after each sampling step (may be null)
+     */
+    public WindowOutputs translateGroup(List<Window> group, float[] sar, Tensor canvas, java.util.function.IntConsumer onStep) {
+        int th = group.get(0).h(), tw = group.get(0).w();
+        try (PointerScope scope = new PointerScope(); InferenceMode im = new InferenceMode()) {
+            List<Tensor> noise = new ArrayList<>();
+            for (Window win : group) noise.add(canvas.narrow(2, win.y() / 8, th / 8).narrow(3, win.x() / 8, tw / 8));
+            Tensor x = Tensors.fromFloats(sar, group.size(), 3, th, tw);
+            Tensor init = torch.cat(new org.bytedeco.pytorch.TensorVector(noise.toArray(new Tensor[0])), 0).contiguous();
+            Translator.Windows r = Translator.translate(model, sampler, x, init, opt.precision(), onStep);
+            return new WindowOutputs(Tensors.toFloats(r.eo()), r.confidence() == null ? null : Tensors.toFloats(r.confidence()));
         }
     }
 

@@ -2,7 +2,7 @@ package io.cdiffset.cli;
 
 import io.cdiffset.TestModels;
 import io.cdiffset.engine.Tensors;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,14 +49,14 @@ class ExportCommandTest {
     @Test
     void recordsTheSarGuidanceThatTranslateThenUses(@TempDir Path tmp) throws Exception {
         Path model = TestModels.tinyModel(tmp.resolve("model"));
-        assertEquals(1.0, ModelBundle.sarGuidance(model), "no sampling.json: plain sampling");
+        assertEquals(1.0, ModelBundle.sampling(model).sarGuidance(), "no sampling.json: plain sampling");
         Path out = tmp.resolve("guided");
         TranslateCommandTest.Run r = TranslateCommandTest.run("export", model.toString(), "--sar-guidance", "2.5", "--dtype", "fp32", "-o", out.toString());
         assertEquals(0, r.code(), r.err());
-        assertEquals(2.5, ModelBundle.sarGuidance(out));
+        assertEquals(2.5, ModelBundle.sampling(out).sarGuidance());
         Path again = tmp.resolve("again");
         assertEquals(0, TranslateCommandTest.run("export", out.toString(), "-o", again.toString()).code());
-        assertEquals(2.5, ModelBundle.sarGuidance(again), "a re-export keeps the source's scale");
+        assertEquals(2.5, ModelBundle.sampling(again).sarGuidance(), "a re-export keeps the source's scale");
 
         Path in = tmp.resolve("sar.png");
         io.cdiffset.io.raster.Rasters.writePng(in, TranslateCommandTest.sarRamp(64, 64, null));

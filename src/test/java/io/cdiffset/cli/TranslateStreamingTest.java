@@ -9,7 +9,7 @@ import io.cdiffset.io.raster.GeoInfo;
 import io.cdiffset.io.raster.Raster;
 import io.cdiffset.io.raster.Rasters;
 import io.cdiffset.io.raster.SampleType;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.translate.SceneTranslator;
 import io.cdiffset.translate.WholeSceneReference;
 import org.junit.jupiter.api.BeforeAll;

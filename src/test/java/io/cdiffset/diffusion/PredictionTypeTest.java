@@ -3,7 +3,7 @@ package io.cdiffset.diffusion;
 import io.cdiffset.engine.Engine;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.model.ConfigJson;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;

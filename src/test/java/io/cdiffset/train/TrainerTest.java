@@ -125,7 +125,7 @@ class TrainerTest {
         assertEquals(6, rows);
         assertTrue(Files.exists(b.resolve("loss.png")));
         // the checkpoint folder is a loadable model
-        assertNotNull(io.cdiffset.pipeline.ModelBundle.load(b.resolve("checkpoints/step-0000006"), null));
+        assertNotNull(io.cdiffset.diffusion.ModelBundle.load(b.resolve("checkpoints/step-0000006"), null));
     }
 
     static TrainConfig tinyVae(long steps, String... more) {
@@ -146,7 +146,7 @@ class TrainerTest {
         VaeTask t = VaeTask.create(tinyVae(3), null, Progress.NONE);
         new Trainer(tinyVae(3), t, run, Progress.NONE).run(false);
         Path dir = latestCheckpoint(run).resolve("vae");
-        io.cdiffset.model.vae.AutoencoderKL vae = io.cdiffset.pipeline.ModelBundle.loadVae(dir);
+        io.cdiffset.model.vae.AutoencoderKL vae = io.cdiffset.diffusion.ModelBundle.loadVae(dir);
         PairImages.Crops vc = PairImages.load(data, "auto", "auto", 0.8, 2024, 32, Progress.NONE)[1].gridCrops(32, 0, 2);
         Tensor z;
         try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
@@ -163,7 +163,7 @@ class TrainerTest {
     void aVaeFineTunedFromAnotherStartsFromItsWeightsAndCanKeepItsScalingFactor() throws Exception {
         Path init = tmp.resolve("model/vae");
         VaeTask t = VaeTask.create(tinyVae(2, "model.vae_init=" + init, "model.vae_scaling_factor=keep"), null, Progress.NONE);
-        Map<String, Tensor> start = io.cdiffset.pipeline.ModelBundle.loadVae(init).namedParameters();
+        Map<String, Tensor> start = io.cdiffset.diffusion.ModelBundle.loadVae(init).namedParameters();
         Map<String, Tensor> got = t.vae().namedParameters();
         assertEquals(start.keySet(), got.keySet());
         for (String k : start.keySet()) assertEquals(0.0, Tensors.maxAbsDiff(start.get(k), got.get(k)), k);
@@ -202,8 +202,8 @@ class TrainerTest {
         Path run = tmp.resolve("vae-decoder");
         new Trainer(tinyVae(4, opts), t, run, Progress.NONE).run(false);
         Path out = latestCheckpoint(run).resolve("vae");
-        Map<String, Tensor> start = io.cdiffset.pipeline.ModelBundle.loadVae(init).namedParameters();
-        Map<String, Tensor> tuned = io.cdiffset.pipeline.ModelBundle.loadVae(out).namedParameters();
+        Map<String, Tensor> start = io.cdiffset.diffusion.ModelBundle.loadVae(init).namedParameters();
+        Map<String, Tensor> tuned = io.cdiffset.diffusion.ModelBundle.loadVae(out).namedParameters();
         double encoderChange = 0, decoderChange = 0;
         for (String k : start.keySet()) {
             double d = Tensors.maxAbsDiff(start.get(k), tuned.get(k));
@@ -213,7 +213,7 @@ class TrainerTest {
         assertEquals(0.0, encoderChange, "encoder and quant_conv are frozen");
         assertTrue(decoderChange > 1e-4, "the decoder trained: max change " + decoderChange);
         var c = io.cdiffset.model.vae.VaeConfig.from(io.cdiffset.model.ConfigJson.read(out.resolve("config.json")));
-        assertEquals(io.cdiffset.pipeline.ModelBundle.loadVae(init).config().scalingFactor(), c.scalingFactor(), 1e-12, "the latent space is unchanged");
+        assertEquals(io.cdiffset.diffusion.ModelBundle.loadVae(init).config().scalingFactor(), c.scalingFactor(), 1e-12, "the latent space is unchanged");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> VaeTask.create(tinyVae(2, "train.vae_part=decoder"), null, Progress.NONE));
         assertTrue(e.getMessage().contains("model.vae_init"), e.getMessage());

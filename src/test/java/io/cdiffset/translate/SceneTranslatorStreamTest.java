@@ -6,7 +6,7 @@ import io.cdiffset.engine.Progress;
 import io.cdiffset.io.raster.GeoInfo;
 import io.cdiffset.io.raster.Raster;
 import io.cdiffset.io.raster.Rasters;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -3,7 +3,7 @@ package io.cdiffset.translate;
 import io.cdiffset.TestModels;
 import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Progress;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

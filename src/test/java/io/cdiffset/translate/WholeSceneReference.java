@@ -2,7 +2,7 @@ package io.cdiffset.translate;
 
 import io.cdiffset.diffusion.CDiffLoss;
 import io.cdiffset.engine.Tensors;
-import io.cdiffset.pipeline.ModelBundle;
+import io.cdiffset.diffusion.ModelBundle;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -48,15 +48,11 @@ public final class WholeSceneReference {
                 Tensor init = torch.cat(new org.bytedeco.pytorch.TensorVector(noise.toArray(new Tensor[0])), 0).contiguous();
                 Tensor eo;
                 Tensor rawMid;
-                try (AutoCloseable ac = opt.precision().scope()) {
+                try (io.cdiffset.engine.Precision.Scope ac = opt.precision().scope()) {
                     Tensor zs = model.vae().encodeLatent(x).to(ScalarType.Float);
-                    Translator.Result r = Translator.sampleLatents(model.unet(), model.schedule(), zs, model.context(), init, opt.steps(), null, k -> {}, opt.sarGuidance());
+                    io.cdiffset.diffusion.CDiffSetSampler.Result r = io.cdiffset.diffusion.CDiffSetSampler.create(model, opt.sampling()).sample(zs, model.context(), init, null);
                     eo = Translator.toUnitRange(model.vae().decodeLatent(r.latent().to(ScalarType.Float)).to(ScalarType.Float));
                     rawMid = r.rawVarianceMid();
-                } catch (RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
                 }
                 float[] eoArr = Tensors.toFloats(eo);
                 float[] cArr = null;

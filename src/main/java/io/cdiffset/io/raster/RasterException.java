@@ -7,7 +7,7 @@ package io.cdiffset.io.raster;
  * {@code corrupt TIFF x.tif: strip 3 offset 123456 is past the end of the file (89000 bytes); re-export the image}.
  * It is unchecked so it can cross lambdas and worker threads; the CLI can print {@link #getMessage()} as-is.
  */
-public class RasterException extends RuntimeException {
+public class RasterException extends io.cdiffset.engine.InputException {
     private static final long serialVersionUID = 1L;
 
     public RasterException(String message) {

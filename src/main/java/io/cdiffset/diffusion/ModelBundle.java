@@ -1,6 +1,5 @@
-package io.cdiffset.pipeline;
+package io.cdiffset.diffusion;
 
-import io.cdiffset.diffusion.NoiseSchedule;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.SafeTensors;
 import io.cdiffset.io.WeightsException;
@@ -37,55 +36,53 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
     public static final String SAMPLING = "sampling.json";
 
     /**
-     * The SAR guidance scale a model folder recommends in {@value #SAMPLING}, or 1 (plain C-DiffSET sampling) when it
-     * has none, as diffusers folders and the authors' checkpoints do not.
+     * The sampling a model folder recommends in {@value #SAMPLING} ({@code sampler}, {@code steps},
+     * {@code sar_guidance}), each key that is missing (or the whole file, as in diffusers folders and the authors'
+     * checkpoints) taken from {@link SamplingSettings#DEFAULT}. A bad value is a one-line error naming the file.
      */
-    public static double sarGuidance(Path folder) {
+    public static SamplingSettings sampling(Path folder) {
+        if (folder == null) return SamplingSettings.DEFAULT;
         Path f = folder.resolve(SAMPLING);
-        if (!Files.isRegularFile(f)) return 1.0;
-        com.fasterxml.jackson.databind.JsonNode g = ConfigJson.read(f).root().get("sar_guidance");
-        if (g == null || !g.isNumber() || !(g.asDouble() >= 0 && g.asDouble() <= io.cdiffset.translate.Translator.MAX_SAR_GUIDANCE)) {
-            throw new WeightsException(f + ": sar_guidance must be a number between 0 and "
-                    + (int) io.cdiffset.translate.Translator.MAX_SAR_GUIDANCE + "; fix or delete the file");
+        if (!Files.isDirectory(folder) || !Files.isRegularFile(f)) return SamplingSettings.DEFAULT;
+        com.fasterxml.jackson.databind.JsonNode root = ConfigJson.read(f).root();
+        com.fasterxml.jackson.databind.JsonNode g = root.get("sar_guidance"), sm = root.get("sampler"), st = root.get("steps");
+        if (g != null && (!g.isNumber() || !(g.asDouble() >= 0 && g.asDouble() <= CDiffSetSampler.MAX_SAR_GUIDANCE))) {
+            throw new WeightsException(f + ": sar_guidance must be a number between 0 and " + (int) CDiffSetSampler.MAX_SAR_GUIDANCE + "; fix or delete the file");
         }
-        return g.asDouble();
+        if (sm != null && (!sm.isTextual() || !Samplers.NAMES.contains(sm.asText()))) {
+            throw new WeightsException(f + ": sampler must be one of " + String.join(", ", Samplers.NAMES) + "; fix or delete the file");
+        }
+        if (st != null && (!st.isInt() || st.asInt() < 1 || st.asInt() > 999)) {
+            throw new WeightsException(f + ": steps must be a whole number from 1 to 999; fix or delete the file");
+        }
+        return SamplingSettings.DEFAULT.with(sm == null ? null : sm.asText(), st == null ? null : st.asInt(), g == null ? null : g.asDouble());
     }
 
-    /** Writes {@value #SAMPLING} with the recommended SAR guidance scale and why. */
-    public static void saveSarGuidance(Path folder, double scale, String note) {
-        saveSampling(folder, scale, null, 0, note);
+    /** This model's recommended sampling ({@link #sampling(Path)} of its folder; C-DiffSET's for a single file). */
+    public SamplingSettings sampling() {
+        return sampling(source);
     }
 
-    /** Writes {@value #SAMPLING}: SAR guidance, and optionally a sampler name and its step count (0: none). */
-    public static void saveSampling(Path folder, double scale, String sampler, int steps, String note) {
+    /** Writes {@value #SAMPLING} with these settings and why. */
+    public static void saveSampling(Path folder, SamplingSettings s, String note) {
         com.fasterxml.jackson.databind.node.ObjectNode o = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-        o.put("sar_guidance", scale);
-        if (sampler != null) o.put("sampler", sampler);
-        if (steps > 0) o.put("steps", steps);
+        o.put("sar_guidance", s.sarGuidance());
+        o.put("sampler", s.sampler());
+        o.put("steps", s.steps());
         if (note != null) o.put("note", note);
         io.cdiffset.io.AtomicFile.writeString(folder.resolve(SAMPLING), o.toPrettyString());
     }
 
-    /** The sampler a model folder recommends in {@value #SAMPLING} ({@code sampler}), or {@code ddim} (C-DiffSET's). */
-    public static String sampler(Path folder) {
-        Path f = folder.resolve(SAMPLING);
-        if (!Files.isRegularFile(f)) return "ddim";
-        com.fasterxml.jackson.databind.JsonNode g = ConfigJson.read(f).root().get("sampler");
-        if (g == null) return "ddim";
-        if (!g.isTextual() || !io.cdiffset.diffusion.Samplers.NAMES.contains(g.asText())) {
-            throw new WeightsException(f + ": sampler must be one of " + String.join(", ", io.cdiffset.diffusion.Samplers.NAMES) + "; fix or delete the file");
+    /**
+     * Readies the model for inference at {@code precision}: with bf16 the conv / linear weights are stored in bf16
+     * (half the memory, no per-step cast; numerics as autocast). Returns this bundle.
+     */
+    public ModelBundle prepare(io.cdiffset.engine.Precision precision) {
+        if (precision == io.cdiffset.engine.Precision.BF16) {
+            unet.storeMatmulWeightsAs(org.bytedeco.pytorch.global.torch.ScalarType.BFloat16);
+            vae.storeMatmulWeightsAs(org.bytedeco.pytorch.global.torch.ScalarType.BFloat16);
         }
-        return g.asText();
-    }
-
-    /** The step count a model folder recommends in {@value #SAMPLING} ({@code steps}, 1-999), or {@code def}. */
-    public static int steps(Path folder, int def) {
-        Path f = folder.resolve(SAMPLING);
-        if (!Files.isRegularFile(f)) return def;
-        com.fasterxml.jackson.databind.JsonNode g = ConfigJson.read(f).root().get("steps");
-        if (g == null) return def;
-        if (!g.isInt() || g.asInt() < 1 || g.asInt() > 999) throw new WeightsException(f + ": steps must be a whole number from 1 to 999; fix or delete the file");
-        return g.asInt();
+        return this;
     }
 
     /** SD 2.1 CLIP ids of the prompt, unpadded (SD21_SPEC §4.5). */
