@@ -129,7 +129,7 @@ public final class Lpips {
         Weights.load(vgg, readBackbone(backbone), backbone.toString(),
                 "expected torchvision vgg16 weights (features.* of models.vgg16) as safetensors");
         LpipsLinear lins = new LpipsLinear(Vgg16Features.TAP_CHANNELS);
-        Weights.load(lins, SafeTensors.read(lin), linSource,
+        Weights.load(lins, Weights.read(lin), linSource,
                 "expected the LPIPS v0.1 vgg calibration layers lin0..lin4.model.1.weight");
         return new Lpips(vgg, lins);
     }
