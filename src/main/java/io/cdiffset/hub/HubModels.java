@@ -54,7 +54,9 @@ public final class HubModels {
             }
             String id = parts[0] + "/" + name;
             if (!RepoId.isValid(id)) return Optional.empty();
-            return Optional.of(new Ref(new RepoId(id), revision, parts.length == 3 ? parts[2] : ""));
+            String path = parts.length == 3 ? parts[2] : "";
+            if (path.equals("..") || path.startsWith("../") || path.contains("/../") || path.endsWith("/..")) return Optional.empty();
+            return Optional.of(new Ref(new RepoId(id), revision, path));
         }
     }
 }
