@@ -120,6 +120,14 @@ class HubPullTest {
             else assertNull(q.auth(), "token sent to the CDN: " + q.path());
         }
         assertTrue(hub.requests().stream().anyMatch(q -> q.server().equals("cdn")), "LFS files came from the CDN");
+        HubClient client = new HubClient(env(), java.util.Optional.empty());
+        for (String f : List.of("unet/config.json", UNET)) { // the fake answers HEAD as the Hub does: etag and size of the content
+            HubClient.FileMeta m = client.head(new RepoId(REPO), COMMIT, f);
+            assertEquals(files.get(f).length, m.size(), f);
+            assertEquals(FakeHub.etag(f, files.get(f)), m.etag(), f);
+            assertEquals(COMMIT, m.commit());
+            assertEquals(FakeHub.lfs(f), m.lfs());
+        }
         assertTrue(hub.requests().stream().anyMatch(q -> q.method().equals("HEAD") && q.path().equals("/" + REPO + "/resolve/" + COMMIT + "/" + UNET)),
                 "files are resolved at the commit, as snapshot_download does");
     }
