@@ -1,6 +1,7 @@
 package io.cdiffset.hub;
 
 import io.cdiffset.engine.Progress;
+import io.cdiffset.io.FileDigest;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,9 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -161,23 +159,10 @@ public final class Pull {
         long size = Files.size(file);
         if (meta.size() >= 0 && size != meta.size()) return size + " bytes instead of " + meta.size();
         if (!meta.lfs()) return null;
-        String sha = sha256(file);
+        String sha = FileDigest.sha256(file);
         return sha.equals(meta.etag()) ? null : "SHA-256 " + sha.substring(0, 12) + "… instead of " + meta.etag().substring(0, 12) + "…";
     }
 
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 20];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     private static String mb(long bytes) {
         return String.format(java.util.Locale.ROOT, "%.1f", bytes / 1e6);
