@@ -65,7 +65,11 @@ public final class HubClient {
         String sha = j.path("sha").asText("");
         if (!HubCache.COMMIT.matcher(sha).matches()) throw new IOException(uri + ": the answer has no commit sha; is " + env.endpoint() + " a Hugging Face Hub?");
         List<String> files = new ArrayList<>();
-        for (JsonNode s : j.path("siblings")) files.add(s.path("rfilename").asText());
+        for (JsonNode s : j.path("siblings")) {
+            String f = s.path("rfilename").asText();
+            if (!safePath(f)) throw new IOException(uri + ": refusing the file name '" + f + "' (it would land outside the snapshot folder)");
+            files.add(f);
+        }
         return new RepoInfo(sha, files);
     }
 
@@ -84,6 +88,7 @@ public final class HubClient {
             URI at = uri;
             String etag = r.headers().firstValue("X-Linked-Etag").or(() -> r.headers().firstValue("ETag")).map(HubClient::normalizeEtag)
                     .orElseThrow(() -> new IOException(at + ": no ETag in the answer; cannot name the file in the cache"));
+            if (!etag.matches("[A-Za-z0-9_-]{1,128}")) throw new IOException(at + ": refusing the etag '" + etag + "' as a cache file name");
             String c = r.headers().firstValue("X-Repo-Commit").orElseThrow(() -> new IOException(at + ": no X-Repo-Commit in the answer; is "
                     + env.endpoint() + " a Hugging Face Hub?"));
             long size = r.headers().firstValue("X-Linked-Size").or(() -> r.headers().firstValue("Content-Length")).map(Long::parseLong).orElse(-1L);
@@ -169,6 +174,13 @@ public final class HubClient {
             throw new HubException(m);
         }
         throw new IOException(r.uri() + ": HTTP " + code + r.headers().firstValue("X-Error-Message").map(m -> " (" + oneLine(m) + ")").orElse(""));
+    }
+
+    /** A relative path of plain parts: no leading /, no backslash, no empty, . or .. part. */
+    static boolean safePath(String p) {
+        if (p.isEmpty() || p.startsWith("/") || p.contains("\\")) return false;
+        for (String part : p.split("/", -1)) if (part.isEmpty() || part.equals(".") || part.equals("..")) return false;
+        return true;
     }
 
     static String normalizeEtag(String etag) {

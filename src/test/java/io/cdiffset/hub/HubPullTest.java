@@ -275,6 +275,20 @@ class HubPullTest {
         assertEquals(notRepo, HubModels.resolve(notRepo, env), "paths that are no repo id are left to the caller");
     }
 
+    @Test
+    void fileNamesThatWouldLeaveTheSnapshotAreRefused() throws Exception {
+        Map<String, byte[]> evil = new LinkedHashMap<>(files);
+        evil.put("../../outside.txt", "x".getBytes());
+        try (FakeHub bad = new FakeHub(REPO, COMMIT, evil)) {
+            Map<String, String> m = Map.of("HF_HOME", tmp.resolve("hf").toString(), "HF_ENDPOINT", bad.endpoint());
+            UncheckedIOException e = assertThrows(UncheckedIOException.class,
+                    () -> new Pull(HubEnv.from(m), x -> {}).pull(new RepoId(REPO), "main", List.of(), null, p -> io.cdiffset.engine.Progress.NONE));
+            assertTrue(e.getMessage().contains("refusing the file name '../../outside.txt'"), e.getMessage());
+        }
+        assertFalse(Files.exists(cacheDir.resolve("outside.txt")));
+        assertFalse(Files.exists(repoDir().resolve("blobs")), "nothing fetched");
+    }
+
     static void assertOneLine(String m) {
         assertFalse(m.contains("\n"), "one line: " + m);
     }
