@@ -14,10 +14,11 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "pull", mixinStandardHelpOptions = true,
-        description = {"Download a model repo from the Hugging Face Hub into the huggingface_hub cache (shared with Python tools):",
-                "$HF_HUB_CACHE, else $HF_HOME/hub (default ~/.cache/huggingface/hub). Interrupted downloads resume; LFS files",
-                "are checked against their SHA-256. Prints the snapshot folder. Afterwards --model ORG/NAME and",
-                "--unet ORG/NAME/FILE read from the cache. HF_ENDPOINT and HF_HUB_OFFLINE=1 are honoured."})
+        description = {"Download a model repo from the Hugging Face Hub into the huggingface_hub cache, shared with Python tools:",
+                "$HF_HUB_CACHE, else $HF_HOME/hub (default ~/.cache/huggingface/hub).",
+                "Interrupted downloads resume; LFS files are checked against their SHA-256. Prints the snapshot folder.",
+                "Afterwards --model ORG/NAME and --unet ORG/NAME/FILE read from the cache (they never download).",
+                "HF_ENDPOINT, HF_HUB_OFFLINE=1 and HF_TOKEN are honoured."})
 final class PullCommand implements Callable<Integer> {
     @Parameters(paramLabel = "REPO_ID", description = "model repo, e.g. stabilityai/stable-diffusion-2-1-base")
     String repo;
