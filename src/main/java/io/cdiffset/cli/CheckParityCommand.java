@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "check-parity", mixinStandardHelpOptions = true,
         description = "Run a reference fixture folder (unet, vae, text_encoder, tokenizer, scheduler, cdiff_loss, pipeline, "
-                + "train_step, metrics, fullsize) through cdiffset and print max error and PASS/FAIL per output. Exit 0 only if all pass.")
+                + "train_step, metrics, fullsize, samplers, metric_nets) through cdiffset and print max error and PASS/FAIL per output. Exit 0 only if all pass.")
 final class CheckParityCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "DIR", description = "fixture folder(s); the folder name says the kind")
     List<Path> dirs;

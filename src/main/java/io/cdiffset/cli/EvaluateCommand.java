@@ -10,6 +10,7 @@ import io.cdiffset.io.raster.Rasters;
 import io.cdiffset.metrics.EvaluationReport;
 import io.cdiffset.pipeline.Evaluator;
 import io.cdiffset.diffusion.ModelBundle;
+import io.cdiffset.hub.HubModels;
 import io.cdiffset.diffusion.SamplingSettings;
 import io.cdiffset.train.PairImages;
 import picocli.CommandLine.Command;
@@ -38,7 +39,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Path target;
     @Option(names = "--sar", paramLabel = "DIR", description = "SAR inputs for the grid (optional, same names)")
     Path sar;
-    @Option(names = "--model", paramLabel = "DIR", description = "model folder: translate the --data split, then score")
+    @Option(names = "--model", paramLabel = "DIR", description = "model folder, or ORG/NAME pulled with cdiffset pull: translate the --data split, then score")
     Path model;
     @Option(names = "--unet", paramLabel = "FILE", description = "C-DiffSET UNet file for a diffusers --model folder")
     Path unet;
@@ -79,6 +80,10 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        model = HubModels.resolve(model); // ORG/NAME[/FILE] from the Hugging Face cache (never downloaded)
+        unet = HubModels.resolve(unet);
+        lpipsVgg = HubModels.resolve(lpipsVgg);
+        inception = HubModels.resolve(inception);
         refuseExistingReport(); // before any model loading or scoring
         Engine.init();
         try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it

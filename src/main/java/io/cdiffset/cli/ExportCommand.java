@@ -3,6 +3,7 @@ package io.cdiffset.cli;
 import io.cdiffset.engine.Engine;
 import io.cdiffset.model.vae.AutoencoderKL;
 import io.cdiffset.diffusion.ModelBundle;
+import io.cdiffset.hub.HubModels;
 import io.cdiffset.diffusion.SamplingSettings;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
@@ -19,7 +20,7 @@ import java.util.concurrent.Callable;
         description = {"Write a model (a training checkpoint such as runs/unet/best, or any model folder) as a compact",
                 "translation-only folder: unet/ vae/ scheduler/ prompt_embedding.safetensors, in fp16 or fp32."})
 final class ExportCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL", description = "checkpoint or model folder")
+    @Parameters(paramLabel = "MODEL", description = "checkpoint or model folder, or ORG/NAME pulled with cdiffset pull")
     Path model;
     @Option(names = "--unet", paramLabel = "FILE", description = "C-DiffSET UNet file for a diffusers MODEL folder")
     Path unet;
@@ -39,6 +40,9 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Engine.init();
+        model = HubModels.resolve(model); // ORG/NAME[/FILE] from the Hugging Face cache (never downloaded)
+        unet = HubModels.resolve(unet);
+        vae = HubModels.resolve(vae);
         ScalarType t = switch (dtype) {
             case "fp16" -> ScalarType.Half;
             case "fp32" -> ScalarType.Float;

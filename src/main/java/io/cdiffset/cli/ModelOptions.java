@@ -1,6 +1,7 @@
 package io.cdiffset.cli;
 
 import io.cdiffset.engine.Engine;
+import io.cdiffset.hub.HubModels;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Option;
 
@@ -9,9 +10,11 @@ import java.nio.file.Path;
 
 /** --model, --unet, --device and --precision, as the commands that run a model take them. */
 final class ModelOptions {
-    @Option(names = "--model", paramLabel = "PATH", description = "model folder (default: the shipped models/default); a diffusers SD 2.1-base folder needs --unet")
+    @Option(names = "--model", paramLabel = "PATH", description = {"model folder (default: the shipped models/default); a diffusers SD 2.1-base folder needs --unet;",
+            "or ORG/NAME of a repo pulled with 'cdiffset pull' (read from the Hugging Face cache, never downloaded)"})
     Path model;
-    @Option(names = "--unet", paramLabel = "FILE", description = "C-DiffSET 8-in/5-out UNet safetensors to use with a diffusers --model folder")
+    @Option(names = "--unet", paramLabel = "FILE", description = {"C-DiffSET 8-in/5-out UNet safetensors to use with a diffusers --model folder;",
+            "or ORG/NAME/PATH of a file in a pulled repo"})
     Path unet;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")
     String device;
@@ -20,10 +23,15 @@ final class ModelOptions {
 
     /** --model, else the shipped models/default (next to the launcher, or CDIFFSET_HOME/models/default). */
     Path modelDir() {
-        if (model != null) return model;
+        if (model != null) return HubModels.resolve(model);
         Path p = defaultModel();
         if (!Files.isDirectory(p)) throw new UserError("no --model given and the default model is not at " + p.toAbsolutePath() + "; pass --model PATH");
         return p;
+    }
+
+    /** --unet, a local file or ORG/NAME/PATH in the Hugging Face cache; null when not given. */
+    Path unetFile() {
+        return HubModels.resolve(unet);
     }
 
     /** CDIFFSET_HOME/models/default, or models/default in the working folder. */

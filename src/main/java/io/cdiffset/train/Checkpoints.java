@@ -3,21 +3,18 @@ package io.cdiffset.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cdiffset.io.AtomicFile;
+import io.cdiffset.io.FileDigest;
 import io.cdiffset.io.raster.AtomicFiles;
 import io.cdiffset.model.ConfigJson;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -238,24 +235,11 @@ public final class Checkpoints {
         for (String f : files(dir)) {
             ObjectNode e = files.putObject(f);
             e.put("size", Files.size(dir.resolve(f)));
-            e.put("sha256", sha256(dir.resolve(f)));
+            e.put("sha256", FileDigest.sha256(dir.resolve(f)));
         }
         AtomicFile.writeString(dir.resolve(MANIFEST), m.toPrettyString() + "\n");
     }
 
-    static String sha256(Path f) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 20];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     /**
      * Checks a checkpoint folder against its manifest. Returns null if every file listed is there with its size and
@@ -284,7 +268,7 @@ public final class Checkpoints {
                 if (got != want) return String.format(Locale.ROOT, "%s: %,d bytes, expected %,d", n, got, want);
             }
             for (String n : names) {
-                if (!sha256(dir.resolve(n)).equals(files.get(n).path("sha256").asText())) {
+                if (!FileDigest.sha256(dir.resolve(n)).equals(files.get(n).path("sha256").asText())) {
                     return n + ": content differs from " + MANIFEST + " (SHA-256)";
                 }
             }

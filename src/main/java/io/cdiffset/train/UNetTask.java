@@ -12,6 +12,7 @@ import io.cdiffset.io.raster.Raster;
 import io.cdiffset.metrics.Psnr;
 import io.cdiffset.metrics.Scc;
 import io.cdiffset.metrics.Ssim;
+import io.cdiffset.hub.HubModels;
 import io.cdiffset.model.unet.CDiffSetSurgery;
 import io.cdiffset.model.unet.UNet2DConditionModel;
 import io.cdiffset.model.unet.UNetConfig;
@@ -97,7 +98,7 @@ public final class UNetTask implements Trainer.Task {
         Path vaeDir;
         Tensor ctx;
         if (base != null && !base.isBlank()) {
-            Path b = Path.of(base);
+            Path b = HubModels.resolve(Path.of(base)); // a folder, or ORG/NAME pulled into the Hugging Face cache
             vaeDir = b.resolve("vae");
             vae = ModelBundle.loadVae(vaeDir);
             ctx = ModelBundle.loadContext(b);
@@ -107,7 +108,7 @@ public final class UNetTask implements Trainer.Task {
             String s1 = cfg.str("model.stage1_unet");
             if (s1 != null && !s1.isBlank()) {
                 if (unet.config().outChannels() != 4) throw new IllegalArgumentException("model.stage1_unet needs an 8-in/4-out starting point");
-                unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(Path.of(s1))), s1);
+                unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(HubModels.resolve(Path.of(s1)))), s1);
             }
             if (cdiff && unet.config().outChannels() == 4) CDiffSetSurgery.expandConvOut(unet);
         } else {
@@ -123,7 +124,7 @@ public final class UNetTask implements Trainer.Task {
         String init = cfg.str("model.unet_init");
         boolean fromInit = init != null && !init.isBlank();
         if (fromInit) {
-            Path f = resolveUnetFile(Path.of(init));
+            Path f = resolveUnetFile(HubModels.resolve(Path.of(init)));
             unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(f)), f.toString());
         }
         UNetTask t = new UNetTask(cfg, unet, vae, vaeDir, ctx, split[0], split[1]);

@@ -86,7 +86,7 @@ public final class VaeTask implements Trainer.Task {
         String init = cfg.str("model.vae_init");
         AutoencoderKL vae;
         if (init != null && !init.isBlank()) {
-            vae = ModelBundle.loadVae(ModelBundle.resolveVaeDir(Path.of(init)));
+            vae = ModelBundle.loadVae(ModelBundle.resolveVaeDir(io.cdiffset.hub.HubModels.resolve(Path.of(init))));
             vae.requiresGrad(true);
         } else {
             vae = new AutoencoderKL(ModelFactory.vaeConfig(cfg));

@@ -34,4 +34,5 @@ class FixtureParityTest {
     @Test void trainStep() { check("train_step"); }
     @Test void tokenizer() { check("tokenizer"); }
     @Test void metrics() { check("metrics"); }
+    @Test void metricNets() { check("metric_nets"); }
 }

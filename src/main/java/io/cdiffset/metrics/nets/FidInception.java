@@ -2,7 +2,6 @@ package io.cdiffset.metrics.nets;
 
 import io.cdiffset.engine.Engine;
 import io.cdiffset.engine.Tensors;
-import io.cdiffset.io.SafeTensors;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.nn.BatchNorm2d;
 import io.cdiffset.nn.Module;
@@ -50,7 +49,7 @@ public final class FidInception {
     public static FidInception load(Path safetensors) {
         Engine.init();
         InceptionV3Net net = new InceptionV3Net();
-        Weights.load(net, featureState(SafeTensors.read(safetensors)), safetensors.toString(),
+        Weights.load(net, featureState(Weights.read(safetensors)), safetensors.toString(),
                 "expected pytorch-fid's pt_inception-2015-12-05 state dict converted to safetensors");
         return new FidInception(net);
     }

@@ -4,6 +4,7 @@ import io.cdiffset.engine.Engine;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.SafeTensors;
 import io.cdiffset.io.WeightsException;
+import io.cdiffset.nn.Module;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -128,7 +129,7 @@ public final class Lpips {
         Weights.load(vgg, readBackbone(backbone), backbone.toString(),
                 "expected torchvision vgg16 weights (features.* of models.vgg16) as safetensors");
         LpipsLinear lins = new LpipsLinear(Vgg16Features.TAP_CHANNELS);
-        Weights.load(lins, SafeTensors.read(lin), linSource,
+        Weights.load(lins, Weights.read(lin), linSource,
                 "expected the LPIPS v0.1 vgg calibration layers lin0..lin4.model.1.weight");
         return new Lpips(vgg, lins);
     }
@@ -206,8 +207,8 @@ public final class Lpips {
      * {@link InferenceMode} (and a {@link PointerScope}) for inference.
      */
     public Tensor forward(Tensor in0, Tensor in1) {
-        Tensor[] f0 = vgg.forward(in0.sub(shift).div(scale));
-        Tensor[] f1 = vgg.forward(in1.sub(shift).div(scale));
+        Tensor[] f0 = features(in0);
+        Tensor[] f1 = features(in1);
         Tensor val = null;
         for (int k = 0; k < f0.length; k++) {
             Tensor diff = unitNormalize(f0[k]).sub(unitNormalize(f1[k])).square();
@@ -215,6 +216,22 @@ public final class Lpips {
             val = val == null ? res : val.add(res);
         }
         return val.flatten();
+    }
+
+    /**
+     * The five VGG16 taps (relu1_2, relu2_2, relu3_3, relu4_3, relu5_3) of images [N, C, H, W] in [−1, 1], after
+     * LPIPS' scaling layer: what {@link #forward} compares. Call inside {@link InferenceMode} and a {@link PointerScope}.
+     */
+    public Tensor[] features(Tensor in) {
+        return vgg.forward(in.sub(shift).div(scale));
+    }
+
+    /** Names and shapes of the VGG16 backbone tensors a weights file must provide (torchvision {@code features.*}). */
+    public static Map<String, long[]> backboneShapes() {
+        Vgg16Features meta = Module.shapesOnly(Vgg16Features::new);
+        Map<String, long[]> out = new LinkedHashMap<>();
+        meta.namedParameters().forEach((k, v) -> out.put(k, Tensors.shape(v)));
+        return out;
     }
 
     /** {@code f / (sqrt(Σ_c f²) + 1e-10)} over dim 1. */

@@ -1,9 +1,11 @@
 package io.cdiffset.metrics.nets;
 
+import io.cdiffset.io.SafeTensors;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.nn.Module;
 import org.bytedeco.pytorch.Tensor;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 /** Strict loading with {@link Module#load}'s one-line message, its config.json hint swapped for a metric-net hint. */
@@ -11,6 +13,14 @@ final class Weights {
     private static final String CONFIG_HINT = "; check that the file and the config.json belong together";
 
     private Weights() {
+    }
+
+    /**
+     * Reads a whole weights file: the one place the metric nets open a file by format (safetensors today; a PyTorch
+     * {@code .pth} reader can be dispatched here by extension). {@link Lpips#readBackbone} reads selectively instead.
+     */
+    static Map<String, Tensor> read(Path file) {
+        return SafeTensors.read(file);
     }
 
     static void load(Module module, Map<String, Tensor> state, String source, String hint) {
