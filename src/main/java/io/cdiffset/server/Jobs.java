@@ -292,6 +292,7 @@ public final class Jobs implements AutoCloseable {
             j.update(end);
             metrics.finished(end.state().equals(JobRecord.DONE), (System.nanoTime() - t0) / 1e9);
         }
+        sweepQuietly(); // the quota holds after every new result, not only at the next periodic sweep
     }
 
     static String oneLine(String m) {

@@ -106,6 +106,7 @@ public final class TranslationServer implements AutoCloseable {
                 json(ctx, e.status, error(e.getMessage()));
             });
             r.exception(InputException.class, (e, ctx) -> json(ctx, 400, error(Jobs.oneLine(e.getMessage()))));
+            // Javalin's own answers (an unknown endpoint is "Endpoint GET /x not found") as JSON too
             r.exception(HttpResponseException.class, (e, ctx) -> json(ctx, e.getStatus(), error(e.getMessage())));
             r.exception(Exception.class, (e, ctx) -> {
                 if (tooLarge(e)) {
@@ -115,10 +116,6 @@ public final class TranslationServer implements AutoCloseable {
                 log.accept("internal error on " + ctx.method() + " " + ctx.path() + ": " + e);
                 json(ctx, 500, error("internal error: " + Jobs.oneLine(String.valueOf(e.getMessage())) + " (see the server log)"));
             });
-            r.error(404, ctx -> {
-                if (ctx.result() == null || ctx.result().isEmpty()) json(ctx, 404, error("no such endpoint: " + ctx.method() + " " + ctx.path()));
-            });
-            r.error(405, ctx -> json(ctx, 405, error(ctx.method() + " is not allowed on " + ctx.path())));
         });
     }
 
@@ -246,7 +243,14 @@ public final class TranslationServer implements AutoCloseable {
         UploadedFile f = ctx.uploadedFile("image");
         if (f == null) throw new ApiError(400, "no file in the multipart field 'image'; send the SAR image as image=@FILE");
         JobParams params = params(ctx);
-        TranslateOptions options = runner.options(params); // a bad option is a 400 before anything is stored
+        TranslateOptions options;
+        try {
+            options = runner.options(params); // a bad option is a 400 before anything is stored
+        } catch (InputException | IllegalArgumentException e) {
+            // the library speaks in command-line options; the API's fields are named like them
+            throw new ApiError(400, Jobs.oneLine(e.getMessage()).replace("--sar-guidance", "sar_guidance").replace("--steps", "steps")
+                    .replace("--sampler", "sampler").replace("--confidence", "confidence").replace("--seed", "seed"));
+        }
         if (!jobs.hasRoom()) throw queueFull();
         String name = displayName(f.filename());
         String id = jobs.store().create();
