@@ -51,6 +51,8 @@ public final class Jobs implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
+    /** Jobs waiting, and places reserved by uploads being saved: read without the lock by /healthz and the 429 check. */
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Thread> workers = new ArrayList<>();
     private final ScheduledExecutorService janitor;
     private volatile boolean stopping;
@@ -75,6 +77,7 @@ public final class Jobs implements AutoCloseable {
                 Job j = new Job(r);
                 jobs.put(r.id(), j);
                 queue.add(j); // resumed jobs may exceed the capacity: none is dropped
+                waiting.incrementAndGet();
                 resumed++;
             } else {
                 Job j = new Job(r);
@@ -103,23 +106,37 @@ public final class Jobs implements AutoCloseable {
         return store;
     }
 
-    /** Whether a new job would be queued now (a cheap check before an upload is read). */
-    public synchronized boolean hasRoom() {
-        return queue.size() < capacity && !stopping;
+    /** Whether a new job would be queued now (a cheap check before an upload is stored). */
+    public boolean hasRoom() {
+        return waiting.get() < capacity && !stopping;
     }
 
-    /** Queues a job whose folder holds its checked input; false if the queue is full (the caller removes the folder). */
-    public synchronized boolean submit(JobRecord r) {
-        if (queue.size() >= capacity || stopping) {
-            metrics.rejected();
-            return false;
+    /**
+     * Queues a job whose folder holds its checked input; false if the queue is full (the caller removes the folder).
+     * Its place is reserved first and {@code job.json} written outside the lock, so a slow disk never holds up the
+     * other requests.
+     */
+    public boolean submit(JobRecord r) {
+        synchronized (this) {
+            if (waiting.get() >= capacity || stopping) {
+                metrics.rejected();
+                return false;
+            }
+            waiting.incrementAndGet(); // reserved
         }
-        store.save(r);
-        Job j = new Job(r);
-        jobs.put(r.id(), j);
-        queue.add(j);
-        metrics.submitted();
-        notifyAll();
+        try {
+            store.save(r);
+        } catch (RuntimeException e) {
+            waiting.decrementAndGet();
+            throw e;
+        }
+        synchronized (this) {
+            Job j = new Job(r);
+            jobs.put(r.id(), j);
+            queue.add(j);
+            metrics.submitted();
+            notifyAll();
+        }
         return true;
     }
 
@@ -154,7 +171,7 @@ public final class Jobs implements AutoCloseable {
             if (j == null) return false;
             running = j.record().state().equals(JobRecord.RUNNING);
             if (!j.record().finishedState()) metrics.cancelled();
-            queue.remove(j);
+            if (queue.remove(j)) waiting.decrementAndGet();
             j.cancelled.set(true);
         }
         if (!running) store.delete(id); // a running job's worker deletes it when the run stops
@@ -169,8 +186,9 @@ public final class Jobs implements AutoCloseable {
         return all.subList(0, Math.min(limit, all.size()));
     }
 
-    public synchronized int queueLength() {
-        return queue.size();
+    /** Jobs waiting for a worker (without the lock: /healthz must answer whatever the workers do). */
+    public int queueLength() {
+        return waiting.get();
     }
 
     public int capacity() {
@@ -187,17 +205,11 @@ public final class Jobs implements AutoCloseable {
     public synchronized long retryAfterSeconds() {
         double mean = metrics.meanSeconds(10);
         int running = (int) jobs.values().stream().filter(j -> j.record().state().equals(JobRecord.RUNNING)).count();
-        return Math.max(1, (long) Math.ceil(mean * (queue.size() + running) / Math.max(1, workers.size())));
+        return Math.max(1, (long) Math.ceil(mean * (waiting.get() + running) / Math.max(1, workers.size())));
     }
 
     public String metricsText() {
-        int ql;
-        Map<String, Integer> byState;
-        synchronized (this) {
-            ql = queue.size();
-            byState = countByState();
-        }
-        return metrics.render(ql, capacity, byState);
+        return metrics.render(waiting.get(), capacity, countByState());
     }
 
     /**
@@ -250,10 +262,10 @@ public final class Jobs implements AutoCloseable {
                 }
                 if (stopping) return;
                 j = queue.poll();
-                JobRecord r = j.record().running(System.currentTimeMillis());
-                store.save(r);
-                j.update(r);
+                waiting.decrementAndGet();
+                j.update(j.record().running(System.currentTimeMillis()));
             }
+            store.save(j.record()); // outside the lock (a DELETE now is seen at the first step)
             run(j);
         }
     }
@@ -278,17 +290,19 @@ public final class Jobs implements AutoCloseable {
             log.accept("job " + r.id() + " failed: " + e);
             end = r.failed(System.currentTimeMillis(), "internal error: " + oneLine(String.valueOf(e.getMessage())) + " (see the server log)");
         }
-        synchronized (this) {
-            if (j.cancelled.get()) {
-                store.delete(r.id()); // deleted while running
-                return;
-            }
-            if (end == null) { // the server is stopping: leave it queued on disk, to resume on the next start
-                store.save(r.requeued());
-                return;
-            }
+        if (end == null && !j.cancelled.get()) { // the server is stopping: leave it queued on disk, to resume on the next start
+            store.save(r.requeued());
+            return;
+        }
+        if (end != null && !j.cancelled.get()) {
             store.save(end);
             j.bytes = store.size(r.id());
+        }
+        synchronized (this) {
+            if (j.cancelled.get()) { // deleted while running (or while its end was being saved)
+                store.delete(r.id());
+                return;
+            }
             j.update(end);
             metrics.finished(end.state().equals(JobRecord.DONE), (System.nanoTime() - t0) / 1e9);
         }
