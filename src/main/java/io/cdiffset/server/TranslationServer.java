@@ -64,7 +64,8 @@ public final class TranslationServer implements AutoCloseable {
         TranslateOptions base = TranslateOptions.defaults().withPrecision(opt.precision()).withMaxPixels(opt.maxPixels());
         this.runner = new TranslationRunner(model, base, log);
         this.jobs = new Jobs(new JobStore(opt.data()), runner, opt.workers(), opt.queue(), opt.ttl(), opt.quotaBytes(), log);
-        Path uploads = opt.data().resolve(".uploads");
+        Path uploads = opt.data().resolve(".uploads"); // Jetty's multipart spool; what a crash left there is garbage
+        io.cdiffset.io.raster.AtomicFiles.deleteTree(uploads);
         Files.createDirectories(uploads);
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
@@ -128,11 +129,13 @@ public final class TranslationServer implements AutoCloseable {
         TranslateOptions base = TranslateOptions.defaults().withPrecision(opt.precision()).withMaxPixels(opt.maxPixels());
         Translation.checkOptions(opt.model(), base);
         ModelBundle model = ModelBundle.load(opt.model(), opt.unet()).prepare(opt.precision());
+        boolean fresh = !Files.exists(opt.data());
         TranslationServer s = new TranslationServer(opt, model, log);
         try {
             s.app.start(opt.host(), opt.port());
         } catch (RuntimeException e) {
             s.jobs.close();
+            if (fresh) io.cdiffset.io.raster.AtomicFiles.deleteTree(opt.data()); // a failed start leaves nothing behind
             throw new InputException("cannot listen on " + opt.host() + ":" + opt.port() + ": " + Jobs.oneLine(rootMessage(e))
                     + "; choose another --port or --host");
         }

@@ -159,6 +159,9 @@ class ServerApiTest {
             System.arraycopy(magic, 0, corrupt, 0, magic.length);
             Arrays.fill(corrupt, magic.length, corrupt.length, (byte) 7);
             expect(400, "corrupt", submitBytes(b, "corrupt.png", corrupt, fields(), null));
+            byte[] large = new byte[3 << 20]; // over Javalin's 1 MB body default: the upload limit is the server's own
+            System.arraycopy(magic, 0, large, 0, magic.length);
+            expect(400, "corrupt", submitBytes(base, "large.png", large, fields(), null));
             expect(415, "not a PNG, JPEG or TIFF", submitBytes(b, "notes.png", "just some text".getBytes(StandardCharsets.UTF_8), fields(), null));
             expect(400, "empty", submitBytes(b, "empty.png", new byte[0], fields(), null));
             expect(400, "field 'image'", submitBytes(b, null, null, fields("steps", "2"), null));
