@@ -255,6 +255,24 @@ class ServerApiTest {
     }
 
     @Test
+    void corsIsOffUnlessConfigured() throws Exception {
+        java.net.http.HttpRequest.Builder get = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "api/v1/models"))
+                .header("Origin", "https://tools.example.org");
+        HttpResponse<String> off = HTTP.send(get.build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(off.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "no CORS by default");
+        try (TranslationServer s = TranslationServer.start(options(tmp.resolve("data-cors")).withCors("https://tools.example.org"), m -> {})) {
+            HttpResponse<String> pre = HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url() + "api/v1/translations"))
+                    .header("Origin", "https://tools.example.org").header("Access-Control-Request-Method", "POST")
+                    .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(204, pre.statusCode(), pre.body());
+            assertEquals("https://tools.example.org", pre.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+            HttpResponse<String> other = HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url() + "api/v1/models"))
+                    .header("Origin", "https://evil.example.com").build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(other.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "only the configured origin");
+        }
+    }
+
+    @Test
     void aRestartKeepsFinishedResultsAndResumesQueuedJobs() throws Exception {
         Path data = tmp.resolve("data-restart");
         ServerOptions o = options(data).withQueue(1, 10);
