@@ -265,8 +265,11 @@ public final class Jobs implements AutoCloseable {
                 waiting.decrementAndGet();
                 j.update(j.record().running(System.currentTimeMillis()));
             }
-            store.save(j.record()); // outside the lock (a DELETE now is seen at the first step)
-            run(j);
+            try {
+                run(j);
+            } catch (RuntimeException | Error e) { // the data folder failed (disk full?): the worker lives on for the next job
+                log.accept("job " + j.id() + ": cannot record its state: " + e);
+            }
         }
     }
 
@@ -280,6 +283,7 @@ public final class Jobs implements AutoCloseable {
         };
         JobRecord end;
         try {
+            store.save(r); // running; outside the lock (a DELETE now is seen at the first step)
             Outcome o = runner.run(r, dir, progress);
             end = r.done(System.currentTimeMillis(), o.eo(), o.eoPng(), o.sarPng(), o.confidencePng(), o.confidenceTif(), o.seconds());
         } catch (Stopped e) {
