@@ -255,6 +255,23 @@ class ServerApiTest {
     }
 
     @Test
+    void twoWorkersShareTheModelAndGiveTheSameResults() throws Exception {
+        Path in = png(tmp, "w.png", 48, 48, 8);
+        try (TranslationServer s = TranslationServer.start(options(tmp.resolve("data-workers")).withQueue(2, 8), m -> {})) {
+            String b = s.url();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 4; i++) ids.add(json(submit(b, in, fields("steps", "8", "seed", "3", "confidence", "true"), null)).get("id").asText());
+            byte[] first = null;
+            for (String id : ids) {
+                assertEquals("done", await(b, id, Duration.ofSeconds(120)).get("state").asText());
+                byte[] eo = getBytes(b, "api/v1/translations/" + id + "/eo.png").body();
+                if (first == null) first = eo;
+                assertArrayEquals(first, eo, "same input and seed, same EO, whichever worker ran it");
+            }
+        }
+    }
+
+    @Test
     void corsIsOffUnlessConfigured() throws Exception {
         java.net.http.HttpRequest.Builder get = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "api/v1/models"))
                 .header("Origin", "https://tools.example.org");
