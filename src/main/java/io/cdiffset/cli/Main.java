@@ -10,7 +10,8 @@ import java.io.UncheckedIOException;
 @Command(name = "cdiffset", mixinStandardHelpOptions = true, version = "cdiffset 0.1.0",
         description = "SAR-to-EO image translation (C-DiffSET latent diffusion) on libtorch.",
         subcommands = {TranslateCommand.class, EvaluateCommand.class, TrainCommand.class, TrainVaeCommand.class,
-                InspectCommand.class, CheckParityCommand.class, BenchCommand.class, ExportCommand.class, DoctorCommand.class, PullCommand.class, CommandLine.HelpCommand.class})
+                InspectCommand.class, CheckParityCommand.class, BenchCommand.class, ExportCommand.class, DoctorCommand.class, PullCommand.class,
+                ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

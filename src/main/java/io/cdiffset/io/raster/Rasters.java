@@ -240,12 +240,40 @@ public final class Rasters {
         }
     }
 
+    /**
+     * The image format of a file by its first bytes ("TIFF", "PNG" or "JPEG"), or null if it is none of them; the
+     * name is not looked at (for uploads, whose names are the sender's).
+     */
+    public static String sniff(Path file) {
+        return guard(file, () -> {
+            byte[] m = new byte[4];
+            int n;
+            try (InputStream in = Files.newInputStream(file)) {
+                n = in.readNBytes(m, 0, 4);
+            }
+            Format f = detect(m, n);
+            return f == Format.OTHER ? null : f.name();
+        });
+    }
+
     private static Format detect(Path file) throws IOException {
         byte[] m = new byte[4];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
             n = in.readNBytes(m, 0, 4);
         }
+        Format f = detect(m, n);
+        if (f != Format.OTHER) return f;
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".tif") || name.endsWith(".tiff")) {
+            throw new RasterException("corrupt TIFF " + file + ": bad header (not II*/MM*); re-export or re-download "
+                    + "the image");
+        }
+        return Format.OTHER;
+    }
+
+    /** The format the first {@code n} (up to 4) bytes {@code m} announce. */
+    private static Format detect(byte[] m, int n) {
         if (n >= 4 && ((m[0] == 'I' && m[1] == 'I' && (m[2] == 42 || m[2] == 43) && m[3] == 0)
                 || (m[0] == 'M' && m[1] == 'M' && m[2] == 0 && (m[3] == 42 || m[3] == 43)))) {
             return Format.TIFF;
@@ -255,11 +283,6 @@ public final class Rasters {
         }
         if (n >= 2 && (m[0] & 0xFF) == 0xFF && (m[1] & 0xFF) == 0xD8) {
             return Format.JPEG;
-        }
-        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        if (name.endsWith(".tif") || name.endsWith(".tiff")) {
-            throw new RasterException("corrupt TIFF " + file + ": bad header (not II*/MM*); re-export or re-download "
-                    + "the image");
         }
         return Format.OTHER;
     }
