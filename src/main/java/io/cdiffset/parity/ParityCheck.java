@@ -12,14 +12,14 @@ import java.util.Locale;
 /**
  * Runs a reference fixture folder through our implementation. The folder's name says its kind (unet, vae,
  * text_encoder, tokenizer, scheduler, cdiff_loss, pipeline, train_step, metrics,
- * fullsize, samplers); every size comes from its files.
+ * fullsize, samplers, pth, ldm_single_file); every size comes from its files.
  * Tolerances are the ones stated in the reference fixtures' READMEs.
  */
 public final class ParityCheck {
     private ParityCheck() {}
 
     public static final List<String> KINDS = List.of("unet", "vae", "text_encoder", "tokenizer", "scheduler",
-            "cdiff_loss", "pipeline", "train_step", "metrics", "fullsize", "samplers");
+            "cdiff_loss", "pipeline", "train_step", "metrics", "fullsize", "samplers", "pth", "ldm_single_file");
 
     public static String kindOf(Path dir) {
         String name = dir.toAbsolutePath().normalize().getFileName().toString().toLowerCase(Locale.ROOT);
@@ -51,6 +51,8 @@ public final class ParityCheck {
                 case "metrics" -> MetricsParity.run(dir, out);
                 case "fullsize" -> FullSizeParity.run(dir, out);
                 case "samplers" -> SamplerParity.run(dir, out);
+                case "pth" -> PthParity.run(dir, out);
+                case "ldm_single_file" -> LdmSingleFileParity.run(dir, out);
                 default -> throw new IllegalStateException(kind);
             }
         }

@@ -34,4 +34,6 @@ class FixtureParityTest {
     @Test void trainStep() { check("train_step"); }
     @Test void tokenizer() { check("tokenizer"); }
     @Test void metrics() { check("metrics"); }
+    @Test void pth() { check("pth"); }
+    @Test void ldmSingleFile() { check("ldm_single_file"); }
 }

@@ -1,0 +1,93 @@
+package io.cdiffset.diffusion;
+
+import io.cdiffset.io.WeightFiles;
+import io.cdiffset.model.ConfigJson;
+import io.cdiffset.model.LdmKeys;
+import io.cdiffset.model.Sd21Configs;
+import io.cdiffset.model.WeightKeys;
+import io.cdiffset.model.clip.ClipTextConfig;
+import io.cdiffset.model.clip.ClipTextModel;
+import io.cdiffset.model.unet.UNet2DConditionModel;
+import io.cdiffset.model.unet.UNetConfig;
+import io.cdiffset.model.vae.AutoencoderKL;
+import io.cdiffset.model.vae.VaeConfig;
+import org.bytedeco.pytorch.Tensor;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * An original single-file SD 2.x checkpoint (LDM / Stability names; {@code .safetensors} or a torch.save
+ * {@code .ckpt} / {@code .pth}) split into its UNet, VAE and text encoder, the diffusers names given by
+ * {@link LdmKeys}. Each part is built on demand, with the configs of {@link Configs}: diffusers config files beside
+ * the checkpoint when present, SD 2.1-base's otherwise (what a real {@code v2-1_512-ema-pruned} file needs).
+ */
+public final class SingleFile {
+    /** Config files read from beside a single file, one per part (the names diffusers' converter scripts take). */
+    public static final String UNET_CONFIG = "unet_config.json";
+    public static final String VAE_CONFIG = "vae_config.json";
+    public static final String TEXT_ENCODER_CONFIG = "text_encoder_config.json";
+
+    /** The configs of the three parts and where each came from. */
+    public record Configs(UNetConfig unet, VaeConfig vae, ClipTextConfig textEncoder, String source) {
+        /** SD 2.1-base (built in). */
+        public static Configs sd21() {
+            return new Configs(Sd21Configs.unet(), Sd21Configs.vae(), Sd21Configs.textEncoder(), "builtin SD 2.1-base configs");
+        }
+
+        /** Each part's config from its file beside {@code file} if present, else SD 2.1-base's. */
+        public static Configs beside(Path file) {
+            Path dir = file.toAbsolutePath().getParent();
+            Path u = dir.resolve(UNET_CONFIG), v = dir.resolve(VAE_CONFIG), t = dir.resolve(TEXT_ENCODER_CONFIG);
+            boolean any = Files.isRegularFile(u) || Files.isRegularFile(v) || Files.isRegularFile(t);
+            return new Configs(
+                    Files.isRegularFile(u) ? UNetConfig.from(ConfigJson.read(u)) : Sd21Configs.unet(),
+                    Files.isRegularFile(v) ? VaeConfig.from(ConfigJson.read(v)) : Sd21Configs.vae(),
+                    Files.isRegularFile(t) ? ClipTextConfig.from(ConfigJson.read(t)) : Sd21Configs.textEncoder(),
+                    any ? "config files beside " + file.getFileName() + " (SD 2.1-base for any missing)" : "builtin SD 2.1-base configs");
+        }
+    }
+
+    private final Path file;
+    private final Configs configs;
+    private final LdmKeys.Split<Tensor> parts;
+
+    private SingleFile(Path file, Configs configs, LdmKeys.Split<Tensor> parts) {
+        this.file = file;
+        this.configs = configs;
+        this.parts = parts;
+    }
+
+    /** Reads the checkpoint and maps its names; text layers beyond the config's (SD 2.x's unused last one) are ignored. */
+    public static SingleFile read(Path file, Configs configs) {
+        Map<String, Tensor> state = WeightFiles.read(file);
+        return new SingleFile(file, configs, LdmKeys.convert(state, configs.textEncoder()).requireMapped(file.toString()));
+    }
+
+    public Configs configs() {
+        return configs;
+    }
+
+    /** The file's own UNet (SD's 4-in/4-out; channel counts are taken from its conv_in / conv_out). */
+    public UNet2DConditionModel unet() {
+        Map<String, Tensor> u = parts.unet();
+        Tensor ci = u.get("conv_in.weight"), co = u.get("conv_out.weight");
+        UNetConfig cfg = ci == null || co == null ? configs.unet() : configs.unet().withChannels((int) ci.size(1), (int) co.size(0));
+        UNet2DConditionModel unet = new UNet2DConditionModel(cfg);
+        unet.load(u, file + " (UNet part)");
+        return unet;
+    }
+
+    public AutoencoderKL vae() {
+        AutoencoderKL vae = new AutoencoderKL(configs.vae());
+        vae.load(parts.vae(), file + " (VAE part)");
+        return vae;
+    }
+
+    public ClipTextModel textEncoder() {
+        ClipTextModel te = new ClipTextModel(configs.textEncoder());
+        te.load(WeightKeys.textFromAny(parts.textEncoder()), file + " (text encoder part)");
+        return te;
+    }
+}
