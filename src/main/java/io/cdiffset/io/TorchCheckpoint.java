@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -229,8 +228,22 @@ public final class TorchCheckpoint implements WeightFile {
             }
 
             @Override
-            public InputStream open(String key, long start) throws IOException {
-                return Channels.newInputStream(ch.position(where.get(key)[0] + start));
+            public InputStream open(String key, long start) {
+                long[] pos = {where.get(key)[0] + start};
+                return new InputStream() { // positional reads: closing it leaves the file open for the next tensor
+                    @Override
+                    public int read() throws IOException {
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                    }
+
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        int n = ch.read(ByteBuffer.wrap(b, off, len), pos[0]);
+                        if (n > 0) pos[0] += n;
+                        return n;
+                    }
+                };
             }
 
             @Override
