@@ -2,7 +2,7 @@ package io.cdiffset.metrics.nets;
 
 import io.cdiffset.engine.Engine;
 import io.cdiffset.engine.Tensors;
-import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.nn.BatchNorm2d;
 import io.cdiffset.nn.Module;
@@ -43,15 +43,15 @@ public final class FidInception {
     }
 
     /**
-     * Loads pytorch-fid's FID Inception weights from safetensors.
+     * Loads pytorch-fid's FID Inception weights: the original {@value TorchHub#INCEPTION} or safetensors.
      *
      * @throws WeightsException one line naming the file when tensors are missing, unexpected or mis-shaped
      */
     public static FidInception load(Path safetensors) {
         Engine.init();
         InceptionV3Net net = new InceptionV3Net();
-        Weights.load(net, featureState(SafeTensors.read(safetensors)), safetensors.toString(),
-                "expected pytorch-fid's pt_inception-2015-12-05 state dict converted to safetensors");
+        Weights.load(net, featureState(WeightFiles.read(safetensors)), safetensors.toString(),
+                "expected pytorch-fid's " + TorchHub.INCEPTION + " (or its state dict as safetensors)");
         return new FidInception(net);
     }
 
