@@ -232,7 +232,7 @@ public final class TorchPickle {
 
     private Global global(String module, String name) {
         if (!allowed(module, name)) {
-            throw new WeightsException(source + ": refuses to load: the pickle calls " + module + "." + name
+            throw new WeightsException(source + ": refuses to load: the pickle calls " + printable(module + "." + name)
                     + " (not a tensor or plain container); only weights are read — re-save it with torch.save(model.state_dict())");
         }
         return new Global(module, name);
@@ -385,6 +385,16 @@ public final class TorchPickle {
     private Map<Object, Object> dict(Object o) {
         if (o instanceof Map<?, ?> m) return (Map<Object, Object>) m;
         throw corrupt("expected a dict, found a " + kind(o));
+    }
+
+    /** A name from the file as one short printable line (a crafted one may hold anything). */
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && sb.length() < 120; i++) {
+            char c = s.charAt(i);
+            sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return sb.length() < s.length() ? sb + "…" : sb.toString();
     }
 
     private static String kind(Object o) {
