@@ -17,7 +17,7 @@ import java.util.function.Function;
  * A deliberately tiny pickle interpreter for the data that {@code torch.save} writes, with the allow-list of
  * {@code torch.load(weights_only=True)}: it rebuilds dicts (also {@code collections.OrderedDict}), lists, tuples,
  * str / bytes / int / float / bool / None, {@code torch.Size} and tensors ({@code torch._utils._rebuild_tensor_v2},
- * {@code _rebuild_tensor}, {@code _rebuild_parameter}) over storages named by persistent ids. Tensors come back as
+ * {@code _rebuild_tensor}, {@code _rebuild_parameter[_with_state]}) over storages named by persistent ids. Tensors come back as
  * {@link TensorRef}s (storage key, dtype, offset, shape, strides): no data is touched here.
  *
  * <p>Why our own: Python's pickle is a program, and any {@code GLOBAL} can name a function that {@code REDUCE} then
@@ -62,7 +62,7 @@ public final class TorchPickle {
             Map.entry("ShortStorage", "I16"), Map.entry("CharStorage", "I8"), Map.entry("ByteStorage", "U8"),
             Map.entry("BoolStorage", "BOOL"), Map.entry("UntypedStorage", "U8"));
 
-    private static final Set<String> REBUILDERS = Set.of("_rebuild_tensor_v2", "_rebuild_tensor", "_rebuild_parameter");
+    private static final Set<String> REBUILDERS = Set.of("_rebuild_tensor_v2", "_rebuild_tensor", "_rebuild_parameter", "_rebuild_parameter_with_state");
 
     private static boolean allowed(String module, String name) {
         return switch (module) {
@@ -252,7 +252,7 @@ public final class TorchPickle {
                 return m;
             }
             case "torch._utils" -> {
-                if (g.name().equals("_rebuild_parameter")) {
+                if (g.name().startsWith("_rebuild_parameter")) { // (data, requires_grad, hooks[, python state]): the data is the weight
                     if (args.isEmpty() || !(args.get(0) instanceof TensorRef t)) throw corrupt("_rebuild_parameter without a tensor");
                     return t;
                 }
