@@ -116,7 +116,7 @@ public final class TorchCheckpoint implements WeightFile {
         try {
             zip = new ZipFile(path.toFile());
         } catch (IOException | RuntimeException e) {
-            throw new WeightsException(path + ": not a readable zip archive (" + e.getMessage() + "); the file is damaged or truncated");
+            throw new WeightsException(path + ": not a readable zip archive (" + TorchPickle.printable(String.valueOf(e.getMessage())) + "); the file is damaged or truncated");
         }
         try {
             String prefix = null;
@@ -132,7 +132,7 @@ public final class TorchCheckpoint implements WeightFile {
             ZipEntry order = zip.getEntry(prefix + "byteorder");
             if (order != null) {
                 String bo = new String(readEntry(zip, order, 16, path), StandardCharsets.US_ASCII).trim();
-                if (!bo.equals("little")) throw new WeightsException(path + ": saved with byte order '" + bo + "'; only little-endian checkpoints are read");
+                if (!bo.equals("little")) throw new WeightsException(path + ": saved with byte order '" + TorchPickle.printable(bo) + "'; only little-endian checkpoints are read");
             }
             byte[] pkl = readEntry(zip, zip.getEntry(prefix + "data.pkl"), MAX_PICKLE, path);
             String dataPrefix = prefix + "data/";
@@ -143,7 +143,7 @@ public final class TorchCheckpoint implements WeightFile {
                     ZipEntry e = z.getEntry(dataPrefix + key);
                     if (e == null) return -1;
                     if (e.getMethod() != ZipEntry.STORED) {
-                        throw new WeightsException(path + ": storage " + key + " is compressed, which torch.save never does; re-save the file with torch.save");
+                        throw new WeightsException(path + ": storage " + TorchPickle.printable(key) + " is compressed, which torch.save never does; re-save the file with torch.save");
                     }
                     return e.getSize();
                 }
@@ -177,10 +177,10 @@ public final class TorchCheckpoint implements WeightFile {
     private static byte[] readEntry(ZipFile zip, ZipEntry e, int max, Path path) {
         try (InputStream in = zip.getInputStream(e)) {
             byte[] b = in.readNBytes(max + 1);
-            if (b.length > max) throw new WeightsException(path + ": " + e.getName() + " is larger than " + max + " bytes; not a plausible checkpoint");
+            if (b.length > max) throw new WeightsException(path + ": " + TorchPickle.printable(e.getName()) + " is larger than " + max + " bytes; not a plausible checkpoint");
             return b;
         } catch (IOException ex) {
-            throw new WeightsException(path + ": cannot read " + e.getName() + " (" + ex.getMessage() + "); the file is damaged");
+            throw new WeightsException(path + ": cannot read " + TorchPickle.printable(e.getName()) + " (" + TorchPickle.printable(String.valueOf(ex.getMessage())) + "); the file is damaged");
         }
     }
 
@@ -193,7 +193,7 @@ public final class TorchCheckpoint implements WeightFile {
         Object magic = TorchPickle.load(head, src, null);
         if (!LEGACY_MAGIC.equals(magic)) throw new WeightsException(path + ": a pickle, but not a torch.save checkpoint (no torch magic number)");
         Object protocol = TorchPickle.load(head, src, null);
-        if (!Long.valueOf(LEGACY_PROTOCOL).equals(protocol)) throw new WeightsException(path + ": torch.save protocol " + protocol + " is not supported (expected 1001)");
+        if (!Long.valueOf(LEGACY_PROTOCOL).equals(protocol)) throw new WeightsException(path + ": torch.save protocol " + (protocol instanceof Long l ? l.toString() : "?") + " is not supported (expected 1001)");
         Object sys = TorchPickle.load(head, src, null);
         if (sys instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("little_endian"))) {
             throw new WeightsException(path + ": saved on a big-endian machine; only little-endian checkpoints are read");
@@ -208,7 +208,7 @@ public final class TorchCheckpoint implements WeightFile {
         for (Object k : keyList) {
             String key = String.valueOf(k);
             String dtype = dtypes.get(key);
-            if (dtype == null || where.containsKey(key)) throw new WeightsException(path + ": storage '" + key + "' is listed but not used once by the object; the file is damaged");
+            if (dtype == null || where.containsKey(key)) throw new WeightsException(path + ": storage '" + TorchPickle.printable(key) + "' is listed but not used once by the object; the file is damaged");
             if (pos + 8 > size) throw truncated(path, size);
             count.clear();
             while (count.hasRemaining()) {
@@ -270,9 +270,9 @@ public final class TorchCheckpoint implements WeightFile {
             throw new WeightsException(path + ": a storage reference is malformed; the file is damaged");
         }
         String dtype = TorchPickle.STORAGES.get(g.name());
-        if (dtype == null) throw new WeightsException(path + ": storage type " + g.qualified() + " carries no dtype; re-save the file with torch.save");
+        if (dtype == null) throw new WeightsException(path + ": storage type " + TorchPickle.printable(g.qualified()) + " carries no dtype; re-save the file with torch.save");
         String prev = dtypes.putIfAbsent(key, dtype);
-        if (prev != null && !prev.equals(dtype)) throw new WeightsException(path + ": storage '" + key + "' is used as both " + prev + " and " + dtype);
+        if (prev != null && !prev.equals(dtype)) throw new WeightsException(path + ": storage '" + TorchPickle.printable(key) + "' is used as both " + prev + " and " + dtype);
         if (legacy && pid.size() > 5 && pid.get(5) != null) {
             if (!(pid.get(5) instanceof List<?> view) || view.size() != 3 || !(view.get(1) instanceof Long off) || !(view.get(2) instanceof Long n)
                     || off < 0 || n < 0) {
@@ -331,9 +331,9 @@ public final class TorchCheckpoint implements WeightFile {
         long es = elementSize(s.dtype());
         if (t.shape().length != t.stride().length) throw bad(path, name, "has " + t.shape().length + " sizes but " + t.stride().length + " strides");
         long onDisk = storages.bytes(s.key());
-        if (onDisk < 0) throw bad(path, name, "uses storage '" + s.key() + "', which is not in the file");
+        if (onDisk < 0) throw bad(path, name, "uses storage '" + TorchPickle.printable(s.key()) + "', which is not in the file");
         long storageEnd = multiply(path, Math.addExact(s.base(), s.numel()), es);
-        if (storageEnd > onDisk) throw bad(path, name, "storage '" + s.key() + "' needs " + storageEnd + " bytes but the file holds " + onDisk);
+        if (storageEnd > onDisk) throw bad(path, name, "storage '" + TorchPickle.printable(s.key()) + "' needs " + storageEnd + " bytes but the file holds " + onDisk);
         long numel = 1;
         long extent = 1;
         try {
@@ -350,7 +350,7 @@ public final class TorchCheckpoint implements WeightFile {
     }
 
     private static WeightsException bad(Path path, String name, String what) {
-        return new WeightsException(path + ": tensor '" + name + "' " + what + "; the file is damaged");
+        return new WeightsException(path + ": tensor '" + TorchPickle.printable(name) + "' " + what + "; the file is damaged");
     }
 
     private static long multiply(Path path, long a, long b) {
@@ -396,7 +396,7 @@ public final class TorchCheckpoint implements WeightFile {
     @Override
     public Tensor load(String name) {
         TensorRef t = refs.get(name);
-        if (t == null) throw new WeightsException(path + ": no tensor named '" + name + "'");
+        if (t == null) throw new WeightsException(path + ": no tensor named '" + TorchPickle.printable(name) + "'");
         ScalarType type = SafeTensors.scalarType(t.storage().dtype());
         if (t.numel() == 0) return torch.empty(t.shape(), Tensors.options(type), new org.bytedeco.pytorch.MemoryFormatOptional());
         long es = elementSize(t.storage().dtype());
@@ -414,7 +414,7 @@ public final class TorchCheckpoint implements WeightFile {
                 done += n;
             }
         } catch (IOException e) {
-            throw new WeightsException(path + ": cannot read tensor '" + name + "' (" + e.getMessage() + "); the file is damaged");
+            throw new WeightsException(path + ": cannot read tensor '" + TorchPickle.printable(name) + "' (" + TorchPickle.printable(String.valueOf(e.getMessage())) + "); the file is damaged");
         }
         return raw.view(type).as_strided(t.shape(), t.stride()).contiguous();
     }

@@ -388,7 +388,7 @@ public final class TorchPickle {
     }
 
     /** A name from the file as one short printable line (a crafted one may hold anything). */
-    private static String printable(String s) {
+    static String printable(String s) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < s.length() && sb.length() < 120; i++) {
             char c = s.charAt(i);
