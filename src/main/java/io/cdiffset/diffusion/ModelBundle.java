@@ -6,7 +6,6 @@ import io.cdiffset.io.WeightFile;
 import io.cdiffset.io.WeightFiles;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.model.ConfigJson;
-import io.cdiffset.model.LdmKeys;
 import io.cdiffset.model.Sd21Configs;
 import io.cdiffset.model.WeightKeys;
 import io.cdiffset.model.clip.ClipTextModel;
@@ -118,17 +117,21 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         if (unetFile == null) {
             throw new WeightsException(file + ": a single-file SD checkpoint holds a plain 4-in/4-out UNet; pass --unet with a C-DiffSET 8-in/5-out UNet file");
         }
-        SingleFile sf = SingleFile.read(file, SingleFile.Configs.beside(file));
-        AutoencoderKL vae = sf.vae();
+        AutoencoderKL vae;
+        ClipTextModel te;
+        SingleFile.Configs configs = SingleFile.Configs.beside(file);
+        try (SingleFile sf = SingleFile.open(file, configs)) { // its UNet (plain SD) is not read
+            vae = sf.vae();
+            te = sf.textEncoder();
+        }
         vae.requiresGrad(false);
-        ClipTextModel te = sf.textEncoder();
         long[] ids = new long[PROMPT_IDS.length];
         for (int i = 0; i < ids.length; i++) ids[i] = PROMPT_IDS[i];
         Tensor context;
         try (InferenceMode im = new InferenceMode()) {
             context = te.forward(Tensors.fromLongs(ids, 1, ids.length)).clone();
         }
-        UNet2DConditionModel unet = loadUNet(sf.configs().unet(), unetFile);
+        UNet2DConditionModel unet = loadUNet(configs.unet(), unetFile);
         return new ModelBundle(unet, vae, context, NoiseSchedule.fromConfig(Sd21Configs.scheduler().root()), file);
     }
 

@@ -1,5 +1,6 @@
 package io.cdiffset.diffusion;
 
+import io.cdiffset.io.WeightFile;
 import io.cdiffset.io.WeightFiles;
 import io.cdiffset.model.ConfigJson;
 import io.cdiffset.model.LdmKeys;
@@ -15,15 +16,19 @@ import org.bytedeco.pytorch.Tensor;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * An original single-file SD 2.x checkpoint (LDM / Stability names; {@code .safetensors} or a torch.save
  * {@code .ckpt} / {@code .pth}) split into its UNet, VAE and text encoder, the diffusers names given by
  * {@link LdmKeys}. Each part is built on demand, with the configs of {@link Configs}: diffusers config files beside
- * the checkpoint when present, SD 2.1-base's otherwise (what a real {@code v2-1_512-ema-pruned} file needs).
+ * the checkpoint when present, SD 2.1-base's otherwise (what a real {@code v2-1_512-ema-pruned} file needs). Only
+ * the tensors of a part are read when it is built: EMA copies, scheduler buffers, the unused text layer — and the
+ * UNet when only VAE and text encoder are wanted — never leave the file.
  */
-public final class SingleFile {
+public final class SingleFile implements AutoCloseable {
     /** Config files read from beside a single file, one per part (the names diffusers' converter scripts take). */
     public static final String UNET_CONFIG = "unet_config.json";
     public static final String VAE_CONFIG = "vae_config.json";
@@ -51,18 +56,37 @@ public final class SingleFile {
 
     private final Path file;
     private final Configs configs;
-    private final LdmKeys.Split<Tensor> parts;
+    private final WeightFile weights;
+    private final LdmKeys.Split<LdmKeys.Mapping> names;
 
-    private SingleFile(Path file, Configs configs, LdmKeys.Split<Tensor> parts) {
+    private SingleFile(Path file, Configs configs, WeightFile weights, LdmKeys.Split<LdmKeys.Mapping> names) {
         this.file = file;
         this.configs = configs;
-        this.parts = parts;
+        this.weights = weights;
+        this.names = names;
     }
 
-    /** Reads the checkpoint and maps its names; text layers beyond the config's (SD 2.x's unused last one) are ignored. */
-    public static SingleFile read(Path file, Configs configs) {
-        Map<String, Tensor> state = WeightFiles.read(file);
-        return new SingleFile(file, configs, LdmKeys.convert(state, configs.textEncoder()).requireMapped(file.toString()));
+    /** Opens the checkpoint and maps its names; text layers beyond the config's (SD 2.x's unused last one) are ignored. */
+    public static SingleFile open(Path file, Configs configs) {
+        WeightFile w = WeightFiles.open(file);
+        try {
+            return new SingleFile(file, configs, w, LdmKeys.mapNames(w.tensors().keySet(), configs.textEncoder()).requireMapped(file.toString()));
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    /** One part's tensors under diffusers names (an OpenCLIP in_proj is read once for its q, k and v). */
+    private Map<String, Tensor> part(LdmKeys.Target target) {
+        Map<String, Tensor> read = new HashMap<>(), out = new LinkedHashMap<>();
+        names.get(target).forEach((k, m) -> out.put(k, m.apply(read.computeIfAbsent(m.source(), weights::load))));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        weights.close();
     }
 
     public Configs configs() {
@@ -71,7 +95,7 @@ public final class SingleFile {
 
     /** The file's own UNet (SD's 4-in/4-out; channel counts are taken from its conv_in / conv_out). */
     public UNet2DConditionModel unet() {
-        Map<String, Tensor> u = parts.unet();
+        Map<String, Tensor> u = part(LdmKeys.Target.UNET);
         Tensor ci = u.get("conv_in.weight"), co = u.get("conv_out.weight");
         UNetConfig cfg = ci == null || co == null ? configs.unet() : configs.unet().withChannels((int) ci.size(1), (int) co.size(0));
         UNet2DConditionModel unet = new UNet2DConditionModel(cfg);
@@ -81,13 +105,13 @@ public final class SingleFile {
 
     public AutoencoderKL vae() {
         AutoencoderKL vae = new AutoencoderKL(configs.vae());
-        vae.load(parts.vae(), file + " (VAE part)");
+        vae.load(part(LdmKeys.Target.VAE), file + " (VAE part)");
         return vae;
     }
 
     public ClipTextModel textEncoder() {
         ClipTextModel te = new ClipTextModel(configs.textEncoder());
-        te.load(WeightKeys.textFromAny(parts.textEncoder()), file + " (text encoder part)");
+        te.load(WeightKeys.textFromAny(part(LdmKeys.Target.TEXT_ENCODER)), file + " (text encoder part)");
         return te;
     }
 }

@@ -27,10 +27,9 @@ final class LdmSingleFileParity {
             throw new IllegalArgumentException(dir + ": cannot list (" + e.getMessage() + ")");
         }
         if (files.isEmpty()) throw new IllegalArgumentException(dir + ": no single-file checkpoint beside io.safetensors");
-        try (Fixture fx = new Fixture(dir); InferenceMode im = new InferenceMode()) {
-            for (Path f : files) {
+        for (Path f : files) {
+            try (Fixture fx = new Fixture(dir); InferenceMode im = new InferenceMode(); SingleFile sf = SingleFile.open(f, SingleFile.Configs.beside(f))) {
                 String tag = " (" + f.getFileName() + ")";
-                SingleFile sf = SingleFile.read(f, SingleFile.Configs.beside(f));
                 out.add(Fixture.compare("unet_out" + tag, sf.unet().forward(fx.f("unet_sample"), fx.raw("unet_timesteps"),
                         fx.f("unet_encoder_hidden_states")), fx.f("unet_out"), ATOL));
                 var vae = sf.vae();
