@@ -87,8 +87,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private int evaluate() throws IOException {
-        Evaluator ev = new Evaluator(lpipsVgg, inception, io.cdiffset.metrics.nets.TorchHub.fromEnvironment());
-        ev.backbones().forEach((k, v) -> System.err.println("cdiffset: " + k + ": " + v));
+        Evaluator ev = new Evaluator(lpipsVgg, inception, io.cdiffset.metrics.nets.TorchHub.fromEnvironment()); // report.md names the files
         if (pred != null || target != null) {
             if (pred == null || target == null) throw new UserError("give both --pred DIR and --target DIR");
             List<Evaluator.Example> ex = fromFolders();
