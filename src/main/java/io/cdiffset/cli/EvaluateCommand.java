@@ -59,9 +59,9 @@ final class EvaluateCommand implements Callable<Integer> {
     boolean baselines;
     @Option(names = "--reconstruct", description = "score the model's VAE instead: prediction = decode(encode(target EO)) (how well the VAE fits your data)")
     boolean reconstruct;
-    @Option(names = "--lpips-vgg", paramLabel = "FILE", description = "torchvision VGG16 weights (safetensors) for LPIPS")
+    @Option(names = "--lpips-vgg", paramLabel = "FILE", description = "torchvision VGG16 weights for LPIPS: vgg16-397923af.pth or safetensors (default: that file in the torch hub cache, $TORCH_HOME/hub/checkpoints)")
     Path lpipsVgg;
-    @Option(names = "--inception", paramLabel = "FILE", description = "pytorch-fid InceptionV3 weights (safetensors) for FID")
+    @Option(names = "--inception", paramLabel = "FILE", description = "pytorch-fid InceptionV3 weights for FID: pt_inception-2015-12-05-6726825d.pth or safetensors (default: that file in the torch hub cache)")
     Path inception;
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "report folder")
     Path out;
@@ -92,7 +92,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private int evaluate() throws IOException {
-        Evaluator ev = new Evaluator(lpipsVgg, inception);
+        Evaluator ev = new Evaluator(lpipsVgg, inception, io.cdiffset.metrics.nets.TorchHub.fromEnvironment()); // report.md names the files
         if (pred != null || target != null) {
             if (pred == null || target == null) throw new UserError("give both --pred DIR and --target DIR");
             List<Evaluator.Example> ex = fromFolders();

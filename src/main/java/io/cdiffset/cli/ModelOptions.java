@@ -13,7 +13,7 @@ final class ModelOptions {
     @Option(names = "--model", paramLabel = "PATH", description = {"model folder (default: the shipped models/default); a diffusers SD 2.1-base folder needs --unet;",
             "or ORG/NAME of a repo pulled with 'cdiffset pull' (read from the Hugging Face cache, never downloaded)"})
     Path model;
-    @Option(names = "--unet", paramLabel = "FILE", description = {"C-DiffSET 8-in/5-out UNet safetensors to use with a diffusers --model folder;",
+    @Option(names = "--unet", paramLabel = "FILE", description = {"C-DiffSET 8-in/5-out UNet weights (.safetensors, .pth, .ckpt, .bin) to use with --model;",
             "or ORG/NAME/PATH of a file in a pulled repo"})
     Path unet;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE})")

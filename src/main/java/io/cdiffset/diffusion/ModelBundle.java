@@ -2,9 +2,10 @@ package io.cdiffset.diffusion;
 
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFile;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.model.ConfigJson;
-import io.cdiffset.model.LdmKeys;
 import io.cdiffset.model.Sd21Configs;
 import io.cdiffset.model.WeightKeys;
 import io.cdiffset.model.clip.ClipTextModel;
@@ -89,7 +90,7 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
     public static final int[] PROMPT_IDS = {49406, 23244, 268, 16822, 2867, 49407};
 
     public static ModelBundle load(Path folder, Path unetFile) {
-        if (Files.isRegularFile(folder) && folder.getFileName().toString().endsWith(".safetensors")) return loadSingleFile(folder, unetFile);
+        if (Files.isRegularFile(folder) && WeightFiles.isWeightsName(folder)) return loadSingleFile(folder, unetFile);
         if (!Files.isDirectory(folder)) {
             throw new WeightsException(folder + ": not a model folder; pass a diffusers-layout folder (unet/ vae/ ...) or a cdiffset checkpoint");
         }
@@ -108,26 +109,29 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
     }
 
     /**
-     * An original single-file SD 2.x checkpoint (LDM names): VAE and text encoder come from it (SD 2.1-base configs),
-     * the C-DiffSET UNet from {@code unetFile}. The prompt is encoded from its fixed token ids.
+     * An original single-file SD 2.x checkpoint (LDM names; {@code .safetensors} or {@code .ckpt} / {@code .pth}): VAE
+     * and text encoder come from it (configs: {@link SingleFile.Configs#beside}, SD 2.1-base for a real file), the
+     * C-DiffSET UNet from {@code unetFile}. The prompt is encoded from its fixed token ids.
      */
     static ModelBundle loadSingleFile(Path file, Path unetFile) {
         if (unetFile == null) {
             throw new WeightsException(file + ": a single-file SD checkpoint holds a plain 4-in/4-out UNet; pass --unet with a C-DiffSET 8-in/5-out UNet file");
         }
-        LdmKeys.Split<Tensor> sp = LdmKeys.convert(SafeTensors.read(file), Sd21Configs.textEncoder()).requireMapped(file.toString());
-        AutoencoderKL vae = new AutoencoderKL(Sd21Configs.vae());
-        vae.load(sp.vae(), file + " (VAE part)");
+        AutoencoderKL vae;
+        ClipTextModel te;
+        SingleFile.Configs configs = SingleFile.Configs.beside(file);
+        try (SingleFile sf = SingleFile.open(file, configs)) { // its UNet (plain SD) is not read
+            vae = sf.vae();
+            te = sf.textEncoder();
+        }
         vae.requiresGrad(false);
-        ClipTextModel te = new ClipTextModel(Sd21Configs.textEncoder());
-        te.load(WeightKeys.textFromAny(sp.textEncoder()), file + " (text encoder part)");
         long[] ids = new long[PROMPT_IDS.length];
         for (int i = 0; i < ids.length; i++) ids[i] = PROMPT_IDS[i];
         Tensor context;
         try (InferenceMode im = new InferenceMode()) {
             context = te.forward(Tensors.fromLongs(ids, 1, ids.length)).clone();
         }
-        UNet2DConditionModel unet = loadUNet(Sd21Configs.unet(), unetFile);
+        UNet2DConditionModel unet = loadUNet(configs.unet(), unetFile);
         return new ModelBundle(unet, vae, context, NoiseSchedule.fromConfig(Sd21Configs.scheduler().root()), file);
     }
 
@@ -138,9 +142,9 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
 
     /** {conv_in input channels, conv_out output channels} read from a UNet weights file's header. */
     static int[] unetChannels(Path weights) {
-        try (SafeTensors st = SafeTensors.open(weights)) {
-            Map<String, SafeTensors.Entry> e = WeightKeys.unetEntries(st.entries());
-            SafeTensors.Entry ci = e.get("conv_in.weight"), co = e.get("conv_out.weight");
+        try (WeightFile st = WeightFiles.open(weights)) {
+            Map<String, WeightFile.Info> e = WeightKeys.unetEntries(st.tensors());
+            WeightFile.Info ci = e.get("conv_in.weight"), co = e.get("conv_out.weight");
             if (ci == null || co == null) throw new WeightsException(weights + ": no conv_in.weight / conv_out.weight; this is not a diffusers UNet file");
             return new int[]{(int) ci.shape()[1], (int) co.shape()[0]};
         }
@@ -155,7 +159,7 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
 
     private static UNet2DConditionModel build(UNetConfig cfg, int[] io, Path weights) {
         UNet2DConditionModel unet = new UNet2DConditionModel(cfg.withChannels(io[0], io[1]));
-        unet.load(WeightKeys.unetFromAny(SafeTensors.read(weights)), weights.toString());
+        unet.load(WeightKeys.unetFromAny(WeightFiles.read(weights)), weights.toString());
         return unet;
     }
 
@@ -186,7 +190,7 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
     public static AutoencoderKL loadVae(Path vaeDir) {
         AutoencoderKL vae = new AutoencoderKL(VaeConfig.from(ConfigJson.read(vaeDir.resolve("config.json"))));
         Path w = weightsFile(vaeDir, "diffusion_pytorch_model");
-        vae.load(WeightKeys.vaeFromAny(SafeTensors.read(w)), w.toString());
+        vae.load(WeightKeys.vaeFromAny(WeightFiles.read(w)), w.toString());
         vae.requiresGrad(false);
         return vae;
     }
@@ -235,7 +239,10 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         return NoiseSchedule.sd21();
     }
 
-    /** Finds {@code base.safetensors} or an fp16 / other variant ({@code base.fp16.safetensors}). */
+    /**
+     * Finds {@code base.safetensors} or an fp16 / other variant ({@code base.fp16.safetensors}); failing those, the
+     * PyTorch file diffusers / transformers wrote before safetensors ({@code base.bin}, {@code pytorch_model.bin}).
+     */
     public static Path weightsFile(Path dir, String base) {
         Path p = dir.resolve(base + ".safetensors");
         if (Files.exists(p)) return p;
@@ -248,7 +255,10 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         } catch (IOException e) {
             throw new WeightsException(dir + ": cannot list folder (" + e.getMessage() + ")");
         }
-        throw new WeightsException(dir + ": no " + base + ".safetensors (or a variant such as " + base + ".fp16.safetensors)");
+        for (String pytorch : new String[]{base + ".bin", "pytorch_model.bin"}) {
+            if (Files.isRegularFile(dir.resolve(pytorch))) return dir.resolve(pytorch);
+        }
+        throw new WeightsException(dir + ": no " + base + ".safetensors (or a variant such as " + base + ".fp16.safetensors, or " + base + ".bin)");
     }
 
     /**

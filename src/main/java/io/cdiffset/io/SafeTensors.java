@@ -31,7 +31,7 @@ import java.util.Map;
  * contiguous little-endian byte buffer. Files larger than 2 GiB are read per tensor through memory mapping;
  * headers need not be 8-byte aligned. Every problem is reported as a {@link WeightsException} naming the file.
  */
-public final class SafeTensors implements AutoCloseable {
+public final class SafeTensors implements WeightFile {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100_000_000L;
 
@@ -151,6 +151,7 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
+    @Override
     public Path path() {
         return path;
     }
@@ -159,11 +160,19 @@ public final class SafeTensors implements AutoCloseable {
         return entries;
     }
 
+    @Override
+    public Map<String, WeightFile.Info> tensors() {
+        Map<String, WeightFile.Info> out = new LinkedHashMap<>();
+        entries.forEach((k, e) -> out.put(k, new WeightFile.Info(e.dtype(), e.shape())));
+        return out;
+    }
+
     public Map<String, String> metadata() {
         return metadata;
     }
 
     /** Loads one tensor with its stored dtype. */
+    @Override
     public Tensor load(String name) {
         Entry e = entries.get(name);
         if (e == null) throw new WeightsException(path + ": no tensor named '" + name + "'");
@@ -175,19 +184,6 @@ public final class SafeTensors implements AutoCloseable {
         } catch (IOException ex) {
             throw new WeightsException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")");
         }
-    }
-
-    /** Loads one floating-point tensor converted to float32. */
-    public Tensor loadFloat(String name) {
-        Tensor t = load(name);
-        return Tensors.dtype(t) == ScalarType.Float ? t : t.to(ScalarType.Float);
-    }
-
-    /** Loads every tensor (stored dtype), in header order. */
-    public Map<String, Tensor> loadAll() {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (String k : entries.keySet()) out.put(k, load(k));
-        return out;
     }
 
     public static Map<String, Tensor> read(Path path) {

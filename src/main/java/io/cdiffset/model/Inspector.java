@@ -3,6 +3,8 @@ package io.cdiffset.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFile;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.model.clip.ClipTextConfig;
 import io.cdiffset.model.clip.ClipTextModel;
@@ -254,11 +256,20 @@ public final class Inspector {
         } catch (IOException e) {
             return List.of(failed(name, Kind.UNKNOWN, dir + ": cannot list folder (" + e.getMessage() + ")"));
         }
+        if (variants.isEmpty() && !others.isEmpty()) {
+            // the PyTorch files the loaders fall back to (ModelBundle.weightsFile)
+            for (String pt : new String[]{"diffusion_pytorch_model.bin", "model.bin", "pytorch_model.bin"}) {
+                if (others.contains(pt)) {
+                    variants.put("", List.of(dir.resolve(pt)));
+                    break;
+                }
+            }
+        }
         if (variants.isEmpty()) {
             String found = listSafetensors(dir);
             String why = others.isEmpty() ? "no diffusion_pytorch_model*.safetensors / model*.safetensors weights"
                     + (found.isEmpty() ? "" : " (found " + found + ")")
-                    : "only pickle weights (" + String.join(", ", others) + "); cdiffset reads .safetensors only — convert them";
+                    : "only pickle weights (" + String.join(", ", others) + "); not a name the loaders look for (diffusion_pytorch_model.bin, pytorch_model.bin)";
             Component c = checkWeights(name, List.of(), cfg, cfgPath.toString());
             return List.of(withError(c, dir + ": " + why));
         }
@@ -304,10 +315,8 @@ public final class Inspector {
     /** A bare .safetensors file: detect what it is from its keys and check it against the built-in SD 2.1-base configs. */
     private static Report bareFile(Path file) {
         String fn = fileName(file);
-        if (!fn.endsWith(".safetensors")) {
-            String why = fn.endsWith(".ckpt") || fn.endsWith(".bin") || fn.endsWith(".pt") || fn.endsWith(".pth")
-                    ? "pickle checkpoints are not read by cdiffset; convert it to .safetensors" : "not a .safetensors file";
-            return new Report(file, "file", List.of(failed(fn, Kind.UNKNOWN, file + ": " + why)), List.of());
+        if (!WeightFiles.isWeightsName(file)) {
+            return new Report(file, "file", List.of(failed(fn, Kind.UNKNOWN, file + ": not a weights file (" + String.join(" ", WeightFiles.EXTENSIONS) + ")")), List.of());
         }
         Header h;
         try {
@@ -426,11 +435,11 @@ public final class Inspector {
     private static Header readHeaders(List<Path> files) {
         Header h = new Header();
         for (Path f : files) {
-            try (SafeTensors st = SafeTensors.open(f)) {
-                for (SafeTensors.Entry e : st.entries().values()) {
-                    if (h.shapes.containsKey(e.name())) h.duplicates.add(e.name());
-                    h.shapes.put(e.name(), e.shape());
-                    h.dtypes.put(e.name(), e.dtype());
+            try (WeightFile st = WeightFiles.open(f)) {
+                for (Map.Entry<String, WeightFile.Info> e : st.tensors().entrySet()) {
+                    if (h.shapes.containsKey(e.getKey())) h.duplicates.add(e.getKey());
+                    h.shapes.put(e.getKey(), e.getValue().shape());
+                    h.dtypes.put(e.getKey(), e.getValue().dtype());
                 }
             }
         }

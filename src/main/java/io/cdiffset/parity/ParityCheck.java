@@ -12,14 +12,14 @@ import java.util.Locale;
 /**
  * Runs a reference fixture folder through our implementation. The folder's name says its kind (unet, vae,
  * text_encoder, tokenizer, scheduler, cdiff_loss, pipeline, train_step, metrics,
- * fullsize, samplers, metric_nets); every size comes from its files.
+ * fullsize, samplers, metric_nets, pth, ldm_single_file); every size comes from its files.
  * Tolerances are the ones stated in the reference fixtures' READMEs.
  */
 public final class ParityCheck {
     private ParityCheck() {}
 
     public static final List<String> KINDS = List.of("unet", "vae", "text_encoder", "tokenizer", "scheduler",
-            "cdiff_loss", "pipeline", "train_step", "metrics", "fullsize", "samplers", "metric_nets");
+            "cdiff_loss", "pipeline", "train_step", "metrics", "fullsize", "samplers", "metric_nets", "pth", "ldm_single_file");
 
     public static String kindOf(Path dir) {
         String name = dir.toAbsolutePath().normalize().getFileName().toString().toLowerCase(Locale.ROOT);
@@ -52,6 +52,8 @@ public final class ParityCheck {
                 case "fullsize" -> FullSizeParity.run(dir, out);
                 case "samplers" -> SamplerParity.run(dir, out);
                 case "metric_nets" -> MetricNetsParity.run(dir, out);
+                case "pth" -> PthParity.run(dir, out);
+                case "ldm_single_file" -> LdmSingleFileParity.run(dir, out);
                 default -> throw new IllegalStateException(kind);
             }
         }

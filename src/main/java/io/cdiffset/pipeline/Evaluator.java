@@ -14,6 +14,7 @@ import io.cdiffset.metrics.EvaluationReport;
 import io.cdiffset.metrics.Fid;
 import io.cdiffset.metrics.nets.FidInception;
 import io.cdiffset.metrics.nets.Lpips;
+import io.cdiffset.metrics.nets.TorchHub;
 import io.cdiffset.translate.SceneTranslator;
 import io.cdiffset.translate.Translator;
 import org.bytedeco.javacpp.PointerScope;
@@ -43,17 +44,43 @@ public final class Evaluator {
     private final FidInception inception;
     private final String lpipsSkip;
     private final String fidSkip;
+    /** The backbone files used (for the report), null when the metric is skipped. */
+    private final String lpipsSource;
+    private final String fidSource;
 
+    /** Backbones only as given (null: that metric is skipped). */
     public Evaluator(Path lpipsVgg, Path inceptionWeights) {
-        this.lpips = lpipsVgg == null ? null : Lpips.load(lpipsVgg);
-        this.inception = inceptionWeights == null ? null : FidInception.load(inceptionWeights);
-        this.lpipsSkip = "no VGG16 backbone given (--lpips-vgg FILE: torchvision vgg16 weights as safetensors)";
-        this.fidSkip = "no InceptionV3 weights given (--inception FILE: pytorch-fid pt_inception-2015-12-05 as safetensors)";
+        this(lpipsVgg, inceptionWeights, null);
+    }
+
+    /**
+     * Backbones as given, else the standard files ({@value TorchHub#VGG16}, {@value TorchHub#INCEPTION}) from the torch
+     * hub cache {@code hub} (null: no lookup), hash-checked; a metric without a backbone is skipped with the reason.
+     */
+    public Evaluator(Path lpipsVgg, Path inceptionWeights, TorchHub hub) {
+        Path vgg = lpipsVgg != null ? lpipsVgg : hub == null ? null : hub.find(TorchHub.VGG16);
+        Path inc = inceptionWeights != null ? inceptionWeights : hub == null ? null : hub.find(TorchHub.INCEPTION);
+        this.lpips = vgg == null ? null : Lpips.load(vgg);
+        this.inception = inc == null ? null : FidInception.load(inc);
+        this.lpipsSource = vgg == null ? null : vgg + (lpipsVgg == null ? " (torch hub cache)" : "");
+        this.fidSource = inc == null ? null : inc + (inceptionWeights == null ? " (torch hub cache)" : "");
+        String where = hub == null ? "" : ", or " + "%s in " + hub.checkpoints();
+        this.lpipsSkip = "no VGG16 backbone (--lpips-vgg FILE: torchvision's " + TorchHub.VGG16 + " or safetensors" + where.formatted(TorchHub.VGG16) + ")";
+        this.fidSkip = "no InceptionV3 weights (--inception FILE: pytorch-fid's " + TorchHub.INCEPTION + " or safetensors" + where.formatted(TorchHub.INCEPTION) + ")";
+    }
+
+    /** Which backbone file each learned metric uses: {@code lpips} / {@code fid} → file, or why it is skipped. */
+    public java.util.Map<String, String> backbones() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("lpips_backbone", lpipsSource != null ? lpipsSource : "skipped: " + lpipsSkip);
+        m.put("fid_backbone", fidSource != null ? fidSource : "skipped: " + fidSkip);
+        return m;
     }
 
     /** Scores every example, writes images for the HTML grid under {@code imagesDir} (relative to the report). */
     public EvaluationReport evaluate(String title, List<Example> examples, Path reportDir, boolean writeImages, Progress progress) throws IOException {
         EvaluationReport rep = new EvaluationReport(title);
+        backbones().forEach(rep::putMetadata);
         Path img = reportDir.resolve("images");
         if (writeImages) Files.createDirectories(img);
         List<float[]> predsQ = new ArrayList<>(), targetsQ = new ArrayList<>();

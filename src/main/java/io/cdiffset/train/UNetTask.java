@@ -108,7 +108,7 @@ public final class UNetTask implements Trainer.Task {
             String s1 = cfg.str("model.stage1_unet");
             if (s1 != null && !s1.isBlank()) {
                 if (unet.config().outChannels() != 4) throw new IllegalArgumentException("model.stage1_unet needs an 8-in/4-out starting point");
-                unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(HubModels.resolve(Path.of(s1)))), s1);
+                unet.load(io.cdiffset.model.WeightKeys.unetFromAny(io.cdiffset.io.WeightFiles.read(HubModels.resolve(Path.of(s1)))), s1);
             }
             if (cdiff && unet.config().outChannels() == 4) CDiffSetSurgery.expandConvOut(unet);
         } else {
@@ -125,7 +125,7 @@ public final class UNetTask implements Trainer.Task {
         boolean fromInit = init != null && !init.isBlank();
         if (fromInit) {
             Path f = resolveUnetFile(HubModels.resolve(Path.of(init)));
-            unet.load(io.cdiffset.model.WeightKeys.unetFromAny(SafeTensors.read(f)), f.toString());
+            unet.load(io.cdiffset.model.WeightKeys.unetFromAny(io.cdiffset.io.WeightFiles.read(f)), f.toString());
         }
         UNetTask t = new UNetTask(cfg, unet, vae, vaeDir, ctx, split[0], split[1]);
         if (fromInit) t.provenance.put("unet_init", init);
@@ -141,7 +141,7 @@ public final class UNetTask implements Trainer.Task {
         if (Files.isRegularFile(p)) return p;
         if (Files.isDirectory(p.resolve("unet"))) return ModelBundle.weightsFile(p.resolve("unet"), "diffusion_pytorch_model");
         if (Files.isDirectory(p)) return ModelBundle.weightsFile(p, "diffusion_pytorch_model");
-        throw new IllegalArgumentException("model.unet_init: " + p + " does not exist (give a .safetensors file or a model / checkpoint folder)");
+        throw new IllegalArgumentException("model.unet_init: " + p + " does not exist (give a .safetensors / .pth / .ckpt / .bin file or a model / checkpoint folder)");
     }
 
     /** C-DiffSET's zero-initialised variance channel (so σ² = 1 at the start). */

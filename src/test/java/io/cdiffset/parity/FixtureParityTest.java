@@ -35,4 +35,6 @@ class FixtureParityTest {
     @Test void tokenizer() { check("tokenizer"); }
     @Test void metrics() { check("metrics"); }
     @Test void metricNets() { check("metric_nets"); }
+    @Test void pth() { check("pth"); }
+    @Test void ldmSingleFile() { check("ldm_single_file"); }
 }

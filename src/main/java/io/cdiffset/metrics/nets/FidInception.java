@@ -42,7 +42,7 @@ public final class FidInception {
     }
 
     /**
-     * Loads pytorch-fid's FID Inception weights from safetensors.
+     * Loads pytorch-fid's FID Inception weights: the original {@value TorchHub#INCEPTION} or safetensors.
      *
      * @throws WeightsException one line naming the file when tensors are missing, unexpected or mis-shaped
      */
@@ -50,7 +50,7 @@ public final class FidInception {
         Engine.init();
         InceptionV3Net net = new InceptionV3Net();
         Weights.load(net, featureState(Weights.read(safetensors)), safetensors.toString(),
-                "expected pytorch-fid's pt_inception-2015-12-05 state dict converted to safetensors");
+                "expected pytorch-fid's " + TorchHub.INCEPTION + " (or its state dict as safetensors)");
         return new FidInception(net);
     }
 

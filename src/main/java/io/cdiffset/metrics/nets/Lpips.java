@@ -3,6 +3,8 @@ package io.cdiffset.metrics.nets;
 import io.cdiffset.engine.Engine;
 import io.cdiffset.engine.Tensors;
 import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFile;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.nn.Module;
 import org.bytedeco.javacpp.PointerScope;
@@ -112,7 +114,7 @@ public final class Lpips {
     /**
      * LPIPS from a VGG16 backbone file and a calibration-layer file.
      *
-     * @param vggBackboneSafetensors torchvision VGG16 state dict as safetensors; only {@code features.*} is read
+     * @param vggBackboneSafetensors torchvision VGG16 state dict ({@value TorchHub#VGG16} or safetensors); only {@code features.*} is read
      *                               ({@code classifier.*} and anything else outside {@code features.} is ignored). A
      *                               bare {@code vgg16().features} state dict (keys {@code 0.weight}, …) is accepted too.
      * @param linSafetensors         {@code lin0..lin4.model.1.weight} [1, C, 1, 1], e.g. lpips' weights/v0.1/vgg.pth
@@ -127,7 +129,7 @@ public final class Lpips {
         Engine.init();
         Vgg16Features vgg = new Vgg16Features();
         Weights.load(vgg, readBackbone(backbone), backbone.toString(),
-                "expected torchvision vgg16 weights (features.* of models.vgg16) as safetensors");
+                "expected torchvision's " + TorchHub.VGG16 + " (or its features.* as safetensors)");
         LpipsLinear lins = new LpipsLinear(Vgg16Features.TAP_CHANNELS);
         Weights.load(lins, Weights.read(lin), linSource,
                 "expected the LPIPS v0.1 vgg calibration layers lin0..lin4.model.1.weight");
@@ -137,9 +139,9 @@ public final class Lpips {
     /** The {@code features.*} tensors of a VGG16 file, read without touching the (large) classifier tensors. */
     static Map<String, Tensor> readBackbone(Path path) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        try (SafeTensors st = SafeTensors.open(path)) {
-            boolean prefixed = st.entries().keySet().stream().anyMatch(k -> k.startsWith("features."));
-            for (String k : st.entries().keySet()) {
+        try (WeightFile st = WeightFiles.open(path)) {
+            boolean prefixed = st.tensors().keySet().stream().anyMatch(k -> k.startsWith("features."));
+            for (String k : st.tensors().keySet()) {
                 if (prefixed && k.startsWith("features.")) {
                     out.put(k, st.loadFloat(k));
                 } else if (!prefixed && k.matches("\\d+\\.(weight|bias)")) {
@@ -147,10 +149,10 @@ public final class Lpips {
                 }
             }
             if (out.isEmpty()) {
-                List<String> some = new ArrayList<>(st.entries().keySet());
+                List<String> some = new ArrayList<>(st.tensors().keySet());
                 throw new WeightsException(path + ": no VGG16 'features.*' tensors (the file has " + some.size()
                         + " tensors, e.g. " + String.join(", ", some.subList(0, Math.min(4, some.size())))
-                        + "); expected a torchvision vgg16 state dict converted to safetensors");
+                        + "); expected torchvision's " + TorchHub.VGG16 + " or its state dict as safetensors");
             }
         }
         return out;

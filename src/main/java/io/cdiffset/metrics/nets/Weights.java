@@ -1,6 +1,6 @@
 package io.cdiffset.metrics.nets;
 
-import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.io.WeightsException;
 import io.cdiffset.nn.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -16,11 +16,11 @@ final class Weights {
     }
 
     /**
-     * Reads a whole weights file: the one place the metric nets open a file by format (safetensors today; a PyTorch
-     * {@code .pth} reader can be dispatched here by extension). {@link Lpips#readBackbone} reads selectively instead.
+     * Reads a whole weights file, safetensors or PyTorch checkpoint by its content ({@link WeightFiles}): the one
+     * place the metric nets read a whole file. {@link Lpips#readBackbone} reads selectively instead.
      */
     static Map<String, Tensor> read(Path file) {
-        return SafeTensors.read(file);
+        return WeightFiles.read(file);
     }
 
     static void load(Module module, Map<String, Tensor> state, String source, String hint) {

@@ -1,7 +1,7 @@
 package io.cdiffset.model.clip;
 
 import io.cdiffset.engine.Tensors;
-import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.model.ConfigJson;
 import io.cdiffset.model.WeightKeys;
 import io.cdiffset.nn.Embedding;
@@ -38,7 +38,7 @@ public final class ClipTextModel extends Module {
 
     public static ClipTextModel load(Path configJson, Path weights) {
         ClipTextModel m = new ClipTextModel(ClipTextConfig.from(ConfigJson.read(configJson)));
-        m.load(WeightKeys.textFromAny(SafeTensors.read(weights)), weights.toString());
+        m.load(WeightKeys.textFromAny(WeightFiles.read(weights)), weights.toString());
         return m;
     }
 

@@ -1,6 +1,6 @@
 package io.cdiffset.model.unet;
 
-import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.model.ConfigJson;
 import io.cdiffset.model.WeightKeys;
 import org.bytedeco.pytorch.Tensor;
@@ -14,7 +14,7 @@ public final class UNets {
 
     public static UNet2DConditionModel load(Path configJson, Path weights) {
         UNet2DConditionModel m = new UNet2DConditionModel(UNetConfig.from(ConfigJson.read(configJson)));
-        m.load(WeightKeys.unetFromAny(SafeTensors.read(weights)), weights.toString());
+        m.load(WeightKeys.unetFromAny(WeightFiles.read(weights)), weights.toString());
         return m;
     }
 

@@ -1,6 +1,6 @@
 package io.cdiffset.model.vae;
 
-import io.cdiffset.io.SafeTensors;
+import io.cdiffset.io.WeightFiles;
 import io.cdiffset.model.ConfigJson;
 import io.cdiffset.model.WeightKeys;
 
@@ -11,7 +11,7 @@ public final class Vaes {
 
     public static AutoencoderKL load(Path configJson, Path weights) {
         AutoencoderKL m = new AutoencoderKL(VaeConfig.from(ConfigJson.read(configJson)));
-        m.load(WeightKeys.vaeFromAny(SafeTensors.read(weights)), weights.toString());
+        m.load(WeightKeys.vaeFromAny(WeightFiles.read(weights)), weights.toString());
         return m;
     }
 }

@@ -74,6 +74,18 @@ class FidInceptionTest {
     }
 
     @Test
+    void theOriginalPthFileGivesTheSameFeaturesAsItsSafetensorsConversion() throws Exception {
+        Engine.seed(7);
+        Map<String, Tensor> state = randomState();
+        Path st = tmp.resolve("conv.safetensors"), pth = tmp.resolve(TorchHub.INCEPTION); // hash not checked for a given file
+        SafeTensors.write(st, state, null);
+        io.cdiffset.io.TorchSaveWriter.write(pth, new LinkedHashMap<String, Object>(state));
+        List<float[]> img = List.of(image(3, 3, 32, 32));
+        float[][] a = FidInception.load(st).features(img, 3, 32, 32), b = FidInception.load(pth).features(img, 3, 32, 32);
+        assertArrayEquals(a[0], b[0]);
+    }
+
+    @Test
     void expectedShapesFollowPytorchFid() {
         Map<String, long[]> shapes = FidInception.expectedShapes();
         assertArrayEquals(new long[]{32, 3, 3, 3}, shapes.get("Conv2d_1a_3x3.conv.weight"));
@@ -141,7 +153,7 @@ class FidInceptionTest {
         WeightsException e = assertThrows(WeightsException.class, () -> FidInception.load(f));
         assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("469 missing"), e.getMessage());
-        assertTrue(e.getMessage().endsWith("expected pytorch-fid's pt_inception-2015-12-05 state dict converted to safetensors"),
+        assertTrue(e.getMessage().endsWith("expected pytorch-fid's " + TorchHub.INCEPTION + " (or its state dict as safetensors)"),
                 e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }

@@ -178,7 +178,7 @@ class LpipsTest {
         WeightsException e = assertThrows(WeightsException.class, () -> Lpips.load(f, linFile));
         assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("missing: features.28.bias"), e.getMessage());
-        assertTrue(e.getMessage().endsWith("expected torchvision vgg16 weights (features.* of models.vgg16) as safetensors"),
+        assertTrue(e.getMessage().endsWith("expected torchvision's " + TorchHub.VGG16 + " (or its features.* as safetensors)"),
                 e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
 
