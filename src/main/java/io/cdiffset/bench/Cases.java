@@ -1,5 +1,6 @@
 package io.cdiffset.bench;
 
+import io.cdiffset.engine.Memory;
 import io.cdiffset.engine.Engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cdiffset.diffusion.CDiffLoss;

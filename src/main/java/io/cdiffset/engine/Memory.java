@@ -1,4 +1,4 @@
-package io.cdiffset.bench;
+package io.cdiffset.engine;
 
 import org.bytedeco.javacpp.Pointer;
 
@@ -6,20 +6,23 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Resident memory of this process from /proc (Linux); -1 where unavailable. */
-final class Memory {
+/**
+ * Memory of this process: resident set from /proc (Linux; -1 where unavailable) and JavaCPP's physical-bytes figure,
+ * with {@link #settle()} to hand freed memory back first. Shared by the bench and the tests that bound memory growth.
+ */
+public final class Memory {
     private static final Path STATUS = Path.of("/proc/self/status");
     private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
 
     private Memory() {}
 
     /** Current resident set, bytes (VmRSS). */
-    static long rss() {
+    public static long rss() {
         return statusKb("VmRSS:") * 1024;
     }
 
     /** Peak resident set since start or the last {@link #resetPeak()}, bytes (VmHWM). */
-    static long peak() {
+    public static long peak() {
         return statusKb("VmHWM:") * 1024;
     }
 
@@ -28,7 +31,7 @@ final class Memory {
      *
      * @return whether the reset took effect
      */
-    static boolean resetPeak() {
+    public static boolean resetPeak() {
         try {
             Files.writeString(CLEAR_REFS, "5");
         } catch (IOException | SecurityException | UnsupportedOperationException e) {
@@ -39,7 +42,7 @@ final class Memory {
     }
 
     /** Returns freed memory to the OS as far as possible (GC for native handles, then malloc_trim). */
-    static void settle() {
+    public static void settle() {
         System.gc();
         try {
             Thread.sleep(20); // let the reference handler enqueue the collected pointers
@@ -56,11 +59,11 @@ final class Memory {
     }
 
     /** JavaCPP's figure for the process's physical memory (same source as RSS on Linux), bytes. */
-    static long physical() {
+    public static long physical() {
         return Pointer.physicalBytes();
     }
 
-    static double mb(long bytes) {
+    public static double mb(long bytes) {
         return bytes < 0 ? -1 : bytes / (1024.0 * 1024.0);
     }
 
