@@ -3,7 +3,6 @@ package io.cdiffset.bench;
 import io.cdiffset.engine.Memory;
 import io.cdiffset.engine.Engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cdiffset.diffusion.CDiffLoss;
 import io.cdiffset.diffusion.CDiffSetSampler;
 import io.cdiffset.diffusion.SamplingSettings;
 import io.cdiffset.diffusion.NoiseSchedule;
@@ -19,6 +18,8 @@ import io.cdiffset.model.vae.VaeConfig;
 import io.cdiffset.nn.Module;
 import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.train.AdamW;
+import io.cdiffset.train.Trainer;
+import io.cdiffset.train.UNetTask;
 import io.cdiffset.translate.SceneTranslator;
 import io.cdiffset.translate.Translator;
 import org.bytedeco.javacpp.PointerScope;
@@ -27,7 +28,6 @@ import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -353,14 +353,11 @@ final class Cases {
                     Tensor ze = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
                     Tensor noise = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
                     Tensor t = torch.randint(sched.trainSteps(), new long[]{1}, g, Tensors.options(ScalarType.Long));
-                    Tensor noisy = sched.addNoise(ze, noise, t);
-                    Tensor out = unet.forward(torch.cat(new TensorVector(zs, noisy), 1), t, ctx).to(ScalarType.Float);
-                    Tensor l = CDiffLoss.loss(noise, out.narrow(1, 0, 4), out.narrow(1, 4, 1), sched.sqrtAlphaProd(t));
+                    Tensor l = UNetTask.loss(unet, sched, ctx, true, zs, ze, t, noise); // the real training step's loss
                     Engine.backward(l);
                     loss[0] = l.item_double();
                 }
-                opt.step(1e-5);
-                opt.zeroGrad();
+                Trainer.update(opt, 1e-5);
             }
             return new double[]{secs(t0)};
         });
