@@ -1,6 +1,7 @@
 package io.cdiffset.bench;
 
 import io.cdiffset.engine.Memory;
+import io.cdiffset.engine.RuntimeOptions;
 import io.cdiffset.engine.Engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cdiffset.diffusion.CDiffSetSampler;
@@ -95,7 +96,7 @@ final class Cases {
             this.vaeReps = quick && !tiny ? 1 : reps;
             this.vaeWarmup = quick && !tiny ? 0 : warmup;
             // -Dcdiffset.bench.translateReps=N: fewer timed whole translations (a 50-step full-size fp32 run takes minutes)
-            this.translateReps = Integer.getInteger("cdiffset.bench.translateReps", quick ? (tiny ? 2 : 1) : 3);
+            this.translateReps = RuntimeOptions.current().benchTranslateReps() != null ? RuntimeOptions.current().benchTranslateReps() : quick ? (tiny ? 2 : 1) : 3;
             // --quick: a translation case may spend this long on its timed runs before it times fewer steps and reports
             // a 50-step estimate (the tiny budget is small on purpose, so that tests exercise the estimate too)
             this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 25;
