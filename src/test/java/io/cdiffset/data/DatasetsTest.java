@@ -5,7 +5,9 @@ import static io.cdiffset.data.Fixtures.png;
 import static io.cdiffset.data.Fixtures.replicate;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.cdiffset.engine.Progress;
 import io.cdiffset.io.raster.GeoInfo;
+import io.cdiffset.train.PairImages;
 import io.cdiffset.io.raster.Raster;
 import io.cdiffset.io.raster.Rasters;
 import io.cdiffset.io.raster.SampleType;
@@ -65,7 +67,23 @@ class DatasetsTest {
         assertEquals(44, s.train().length);
         assertEquals(12, s.test().length);
         Datasets.validate(ds, 32, false);
-        assertEquals(16 * 12, FixedCrops.plan(ds, s.test(), 8).size()); // 4 × 4 non-overlapping crops per test scene
+        // the training loader's validation grid: 4 × 4 non-overlapping 8-pixel crops per test scene
+        PairImages[] split = PairImages.load(real, "auto", "auto", 0.8, 2024, 8, Progress.NONE);
+        assertEquals(16 * 12, split[1].gridIds(8).size());
+    }
+
+    /** SpaceNet6's float SAR through the training loader: every crop value in the model's [-1, 1]. */
+    @Test
+    void spaceNet6FloatSarThroughTheTrainingLoader() {
+        spaceNet6(dir, 2, 2);
+        PairImages[] split = PairImages.load(dir, "auto", "random", 0.5, 1, 8, Progress.NONE);
+        PairImages.Crops c = split[0].sample(new java.util.SplittableRandom(1), 2, 8);
+        float min = 1, max = -1;
+        for (float v : c.sar()) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        assertTrue(min >= -1f && max <= 1f && max > min, "SAR range " + min + " .. " + max);
     }
 
     @Test
