@@ -1,5 +1,6 @@
 package io.cdiffset.metrics;
 
+import io.cdiffset.io.raster.AtomicFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
