@@ -159,8 +159,9 @@ public final class Inspector {
                     + ": neither a diffusers pipeline folder (model_index.json) nor a component folder (config.json)")), notes);
         }
         Path beside = path.toAbsolutePath().getParent() == null ? null : path.toAbsolutePath().getParent().resolve("config.json");
-        if (fileName(path).endsWith(".safetensors") && beside != null && Files.isRegularFile(beside)) {
-            // a component's weights file in its folder: its own config says what it should hold, not SD 2.1-base's
+        if (WEIGHTS.matcher(fileName(path)).matches() && beside != null && Files.isRegularFile(beside)) {
+            // a component's weights file (diffusers / transformers name) in its folder: its own config says what it
+            // should hold, not SD 2.1-base's; other files are checked bare even when a config.json lies beside them
             Report r = analyze(path, beside);
             List<String> n = new ArrayList<>(r.notes());
             n.add("checked against " + beside.getFileName() + " beside the file");
