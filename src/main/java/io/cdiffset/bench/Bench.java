@@ -1,5 +1,6 @@
 package io.cdiffset.bench;
 
+import io.cdiffset.engine.Memory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,8 +1,9 @@
 package io.cdiffset.bench;
 
+import io.cdiffset.engine.Memory;
+import io.cdiffset.engine.RuntimeOptions;
 import io.cdiffset.engine.Engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cdiffset.diffusion.CDiffLoss;
 import io.cdiffset.diffusion.CDiffSetSampler;
 import io.cdiffset.diffusion.SamplingSettings;
 import io.cdiffset.diffusion.NoiseSchedule;
@@ -18,6 +19,8 @@ import io.cdiffset.model.vae.VaeConfig;
 import io.cdiffset.nn.Module;
 import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.train.AdamW;
+import io.cdiffset.train.Trainer;
+import io.cdiffset.train.UNetTask;
 import io.cdiffset.translate.SceneTranslator;
 import io.cdiffset.translate.Translator;
 import org.bytedeco.javacpp.PointerScope;
@@ -26,7 +29,6 @@ import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -94,7 +96,7 @@ final class Cases {
             this.vaeReps = quick && !tiny ? 1 : reps;
             this.vaeWarmup = quick && !tiny ? 0 : warmup;
             // -Dcdiffset.bench.translateReps=N: fewer timed whole translations (a 50-step full-size fp32 run takes minutes)
-            this.translateReps = Integer.getInteger("cdiffset.bench.translateReps", quick ? (tiny ? 2 : 1) : 3);
+            this.translateReps = RuntimeOptions.current().benchTranslateReps() != null ? RuntimeOptions.current().benchTranslateReps() : quick ? (tiny ? 2 : 1) : 3;
             // --quick: a translation case may spend this long on its timed runs before it times fewer steps and reports
             // a 50-step estimate (the tiny budget is small on purpose, so that tests exercise the estimate too)
             this.translateBudget = !quick ? Double.POSITIVE_INFINITY : tiny ? 1.0 : 25;
@@ -352,14 +354,11 @@ final class Cases {
                     Tensor ze = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
                     Tensor noise = torch.randn(new long[]{1, 4, lat, lat}, g, Tensors.options(ScalarType.Float));
                     Tensor t = torch.randint(sched.trainSteps(), new long[]{1}, g, Tensors.options(ScalarType.Long));
-                    Tensor noisy = sched.addNoise(ze, noise, t);
-                    Tensor out = unet.forward(torch.cat(new TensorVector(zs, noisy), 1), t, ctx).to(ScalarType.Float);
-                    Tensor l = CDiffLoss.loss(noise, out.narrow(1, 0, 4), out.narrow(1, 4, 1), sched.sqrtAlphaProd(t));
+                    Tensor l = UNetTask.loss(unet, sched, ctx, true, zs, ze, t, noise); // the real training step's loss
                     Engine.backward(l);
                     loss[0] = l.item_double();
                 }
-                opt.step(1e-5);
-                opt.zeroGrad();
+                Trainer.update(opt, 1e-5);
             }
             return new double[]{secs(t0)};
         });

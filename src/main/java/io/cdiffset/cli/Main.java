@@ -1,5 +1,6 @@
 package io.cdiffset.cli;
 
+import io.cdiffset.engine.RuntimeOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,6 +27,7 @@ public final class Main implements Runnable {
     }
 
     public static int run(String... args) {
+        RuntimeOptions.set(RuntimeOptions.fromEnvironment()); // the process-wide knobs, read once
         CommandLine cl = new CommandLine(new Main());
         // a usage error is one line too: picocli's message and where the help is, not the whole usage text
         cl.setParameterExceptionHandler((ex, args1) -> {
@@ -41,7 +43,7 @@ public final class Main implements Runnable {
             PrintWriter err = cmd.getErr();
             err.println("cdiffset: error: " + oneLine(message(e)));
             err.flush();
-            if (System.getenv("CDIFFSET_DEBUG") != null) ex.printStackTrace(err);
+            if (RuntimeOptions.current().debug()) ex.printStackTrace(err);
             return isUserError(e) ? 2 : 1;
         });
         return cl.execute(args);

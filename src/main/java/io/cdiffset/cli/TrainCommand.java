@@ -3,6 +3,7 @@ package io.cdiffset.cli;
 import io.cdiffset.engine.Engine;
 import io.cdiffset.train.Checkpoints;
 import io.cdiffset.train.TrainConfig;
+import io.cdiffset.train.TrainSettings;
 import io.cdiffset.train.Trainer;
 import io.cdiffset.train.UNetTask;
 import io.cdiffset.train.VaeTask;
@@ -41,9 +42,10 @@ final class TrainCommand implements Callable<Integer> {
     static int run(String config, TrainOptions o, Path out, String task) {
         Engine.init();
         TrainConfig cfg = TrainConfig.load(config, o.overrides);
+        TrainSettings settings = cfg.settings(); // every value checked before anything is read or written
         Path data = o.data;
-        if (!cfg.str("task").equals(task)) {
-            throw new UserError("config " + config + " is for task '" + cfg.str("task") + "'; use 'cdiffset " + (task.equals("vae") ? "train" : "train-vae") + "' with it");
+        if (!settings.task().equals(task)) {
+            throw new UserError("config " + config + " is for task '" + settings.task() + "'; use 'cdiffset " + (task.equals("vae") ? "train" : "train-vae") + "' with it");
         }
         boolean moveAside = checkOut(out, o);
         // the checkpoint to resume from, checked against its manifest before the data are loaded or anything is written
@@ -52,14 +54,14 @@ final class TrainCommand implements Callable<Integer> {
             System.err.println("cdiffset: warning: " + from + " has no manifest.json (written by an older cdiffset); resuming without verifying its files");
         }
         ConsoleProgress prep = new ConsoleProgress("preparing");
-        Trainer.Task t = task.equals("vae") ? VaeTask.create(cfg, data, prep) : UNetTask.create(cfg, data, prep);
+        Trainer.Task<?> t = task.equals("vae") ? VaeTask.create(cfg, data, prep) : UNetTask.create(cfg, data, prep);
         prep.finish();
-        io.cdiffset.pipeline.KernelCheck.forTraining(t.kernelOps(), io.cdiffset.engine.Precision.parse(cfg.str("train.precision")),
+        io.cdiffset.pipeline.KernelCheck.forTraining(t.kernelOps(), io.cdiffset.engine.Precision.parse(settings.train().precision()),
                 m -> System.err.println("cdiffset: " + m));
         if (moveAside) System.err.println("--overwrite: moved the previous " + out + " to " + moveAside(out));
         System.err.println("training " + task + " (" + cfg.source() + ") → " + out.toAbsolutePath()
                 + "; logs: log.jsonl, log.csv, loss.png; samples/; checkpoints/ (resume with --resume, or --resume step-N)");
-        Path last = new Trainer(cfg, t, out, new ConsoleProgress("train " + task)).run(from);
+        Path last = new Trainer<>(cfg, t, out, new ConsoleProgress("train " + task)).run(from);
         System.out.println(last);
         return 0;
     }

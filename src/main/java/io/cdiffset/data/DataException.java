@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Any data-set problem (layout, missing partner, size mismatch, band count, NaN/Inf pixels, unreadable file,
- * split file errors, worker failures in {@link BatchLoader}). The message is ONE line naming the file and the fix;
+ * split file errors, image decoding failures). The message is ONE line naming the file and the fix;
  * when several problems were found (see {@link Datasets#validate}), the message is the first one plus a count and
  * {@link #problems()} lists them all.
  */

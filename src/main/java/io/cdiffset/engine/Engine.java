@@ -19,15 +19,11 @@ public final class Engine {
      */
     public static synchronized void init() {
         if (initialised) return;
-        int threads = Runtime.getRuntime().availableProcessors();
-        String env = System.getenv("CDIFFSET_THREADS");
-        if (env != null && !env.isBlank()) threads = Integer.parseInt(env.trim());
-        torch.set_num_threads(threads);
+        RuntimeOptions o = RuntimeOptions.current();
+        torch.set_num_threads(o.threads() != null ? o.threads() : Runtime.getRuntime().availableProcessors());
         // OpenBLAS (fp32 GEMM in this build) runs single-threaded inside libtorch's own parallel regions: a second
         // spinning thread pool on 2 cores made every small matrix product wait (UNet forward 1.3 s → 57 ms measured).
-        int blas = 1;
-        String benv = System.getenv("CDIFFSET_BLAS_THREADS");
-        if (benv != null && !benv.isBlank()) blas = Integer.parseInt(benv.trim());
+        int blas = o.blasThreads() != null ? o.blasThreads() : 1;
         try {
             org.bytedeco.openblas.global.openblas.blas_set_num_threads(blas);
             blasThreads = blas;
@@ -46,15 +42,12 @@ public final class Engine {
     }
 
     /**
-     * True when backward passes should avoid oneDNN altogether (CDIFFSET_NATIVE_BACKWARD=1 or
-     * -Dcdiffset.nativeBackward=true): a fallback for a CPU where even the channels-last convolution gradients that
-     * {@code Conv2d} uses for training turn out wrong. Off by default; costs 3-14× in convolution backward time.
+     * True when backward passes should avoid oneDNN altogether ({@link RuntimeOptions#nativeBackward}): a fallback for
+     * a CPU where even the channels-last convolution gradients that {@code Conv2d} uses for training turn out wrong.
+     * Off by default; costs 3-14× in convolution backward time.
      */
     public static boolean nativeBackward() {
-        String p = System.getProperty("cdiffset.nativeBackward");
-        if (p != null) return Boolean.parseBoolean(p.trim());
-        String e = System.getenv("CDIFFSET_NATIVE_BACKWARD");
-        return e != null && (e.trim().equals("1") || e.trim().equalsIgnoreCase("true"));
+        return RuntimeOptions.current().nativeBackward();
     }
 
     /**

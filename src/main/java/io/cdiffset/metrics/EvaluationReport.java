@@ -1,18 +1,17 @@
 package io.cdiffset.metrics;
 
+import io.cdiffset.io.raster.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Accumulates per-image scores and dataset-level values of a C-DiffSET evaluation and writes them as Markdown, CSV
- * and a self-contained HTML gallery. Every score exists in two conventions: the standard one
+ * Accumulates per-image scores and dataset-level values of a C-DiffSET evaluation (written as Markdown, CSV and a
+ * self-contained HTML gallery by {@link ReportRenderers}). Every score exists in two conventions: the standard one
  * ({@link Denorm#standard}, report this) and the C-DiffSET authors' evaluation quirk ({@link Denorm#authorsQuirk},
  * a labelled extra for comparison with the paper's tables; columns suffixed {@code _authors_quirk}).
  *
@@ -68,7 +67,7 @@ public final class EvaluationReport {
 
         /** The number, or {@code "skipped: reason"}. */
         public String display(int decimals) {
-            return value == null ? "skipped: " + skippedReason : fmt(value, decimals);
+            return value == null ? "skipped: " + skippedReason : ReportRenderers.fmt(value, decimals);
         }
     }
 
@@ -192,153 +191,39 @@ public final class EvaluationReport {
     }
 
     // ------------------------------------------------------------------------------------------------------------
-    // rendering
+    // renderings (see ReportRenderers)
 
-    /** Summary rows: label, standard, authors' quirk. */
-    private synchronized List<String[]> summaryRows() {
-        List<String[]> out = new ArrayList<>();
-        out.add(new String[] {"PSNR (dB, mean over images)", mean("psnr", false).display(4), mean("psnr", true).display(4)});
-        out.add(new String[] {"SSIM (mean over images)", mean("ssim", false).display(5), mean("ssim", true).display(5)});
-        out.add(new String[] {"SCC (mean over images)", mean("scc", false).display(5), mean("scc", true).display(5)});
-        out.add(new String[] {"LPIPS (VGG, mean over images)", mean("lpips", false).display(5), mean("lpips", true).display(5)});
-        out.add(new String[] {"FID", fid.display(4), fidAuthorsQuirk.display(4)});
-        out.add(new String[] {"images", Integer.toString(rows.size()), Integer.toString(rows.size())});
-        return out;
+    public String title() {
+        return title;
+    }
+
+    public synchronized Map<String, String> metadata() {
+        return new LinkedHashMap<>(metadata);
+    }
+
+    /** Whether LPIPS was marked as skipped. */
+    public synchronized boolean lpipsSkipped() {
+        return lpipsSkippedReason != null;
     }
 
     /** The Markdown report (summary table + per-image table). */
-    public synchronized String toMarkdown() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("# ").append(mdEscape(title)).append("\n\n");
-        for (Map.Entry<String, String> e : metadata.entrySet()) {
-            sb.append("- **").append(mdEscape(e.getKey())).append("**: ").append(mdEscape(e.getValue())).append('\n');
-        }
-        if (!metadata.isEmpty()) {
-            sb.append('\n');
-        }
-        sb.append("| metric | standard: clamp(x·0.5+0.5) | authors' quirk: clamp(x+0.5) |\n");
-        sb.append("| --- | ---: | ---: |\n");
-        for (String[] r : summaryRows()) {
-            sb.append("| ").append(mdEscape(r[0])).append(" | ").append(mdEscape(r[1])).append(" | ")
-                    .append(mdEscape(r[2])).append(" |\n");
-        }
-        sb.append("\nThe standard convention is the correct inverse of the [-1, 1] normalisation and is the one to report. ")
-                .append("The authors' quirk column reproduces the C-DiffSET evaluation code (prediction and target both ")
-                .append("mapped with clamp(x + 0.5, 0, 1)) and is given only for comparison with the paper's tables.\n\n");
-        sb.append("## Per image\n\n| ");
-        sb.append(String.join(" | ", CSV_COLUMNS)).append(" |\n|");
-        for (int i = 0; i < CSV_COLUMNS.size(); i++) {
-            sb.append(i == 0 ? " --- |" : " ---: |");
-        }
-        sb.append('\n');
-        for (Row r : rows) {
-            List<String> cells = rowCells(r, true);
-            sb.append("| ");
-            for (int i = 0; i < cells.size(); i++) {
-                sb.append(i > 0 ? " | " : "").append(mdEscape(cells.get(i)));
-            }
-            sb.append(" |\n");
-        }
-        return sb.toString();
+    public String toMarkdown() {
+        return ReportRenderers.markdown(this);
     }
 
     /** Per-image CSV: header {@link #CSV_COLUMNS}, one line per image; missing values are empty cells. */
-    public synchronized String toCsv() {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.join(",", CSV_COLUMNS)).append('\n');
-        for (Row r : rows) {
-            List<String> cells = rowCells(r, false);
-            for (int i = 0; i < cells.size(); i++) {
-                sb.append(i > 0 ? "," : "").append(csvEscape(cells.get(i)));
-            }
-            sb.append('\n');
-        }
-        return sb.toString();
+    public String toCsv() {
+        return ReportRenderers.csv(this);
     }
 
     /** Summary CSV: {@code metric,standard,authors_quirk}; skipped values as {@code skipped: reason}. */
-    public synchronized String toSummaryCsv() {
-        StringBuilder sb = new StringBuilder("metric,standard,authors_quirk\n");
-        String[] keys = {"psnr_mean", "ssim_mean", "scc_mean", "lpips_mean", "fid", "images"};
-        List<String[]> summary = summaryRows();
-        for (int i = 0; i < keys.length; i++) {
-            sb.append(keys[i]).append(',').append(csvEscape(summary.get(i)[1])).append(',')
-                    .append(csvEscape(summary.get(i)[2])).append('\n');
-        }
-        return sb.toString();
+    public String toSummaryCsv() {
+        return ReportRenderers.summaryCsv(this);
     }
 
-    /**
-     * A self-contained HTML page (inline CSS, no scripts or external resources besides the listed PNGs): summary
-     * table and one grid row per image: SAR | prediction | target | confidence, with the image's scores.
-     */
-    public synchronized String toHtml() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
-                .append(html(title)).append("</title>\n<style>\n")
-                .append("body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n")
-                .append("table.summary{border-collapse:collapse;margin-bottom:1.5em}\n")
-                .append("table.summary td,table.summary th{border:1px solid #ccc;padding:4px 10px;text-align:right}\n")
-                .append("table.summary td:first-child,table.summary th:first-child{text-align:left}\n")
-                .append(".grid{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:6px;max-width:1400px}\n")
-                .append(".head{font-weight:600;text-align:center;position:sticky;top:0;background:#fff;padding:4px}\n")
-                .append(".rowtitle{grid-column:1/-1;margin-top:1em;font-size:.9em;border-top:1px solid #ddd;padding-top:6px}\n")
-                .append(".cell img{width:100%;height:auto;image-rendering:pixelated;display:block}\n")
-                .append(".missing{display:flex;align-items:center;justify-content:center;background:#f3f3f3;color:#888;min-height:80px}\n")
-                .append(".note{color:#555;font-size:.9em;max-width:60em}\n")
-                .append("</style>\n</head>\n<body>\n<h1>").append(html(title)).append("</h1>\n");
-        if (!metadata.isEmpty()) {
-            sb.append("<ul>\n");
-            for (Map.Entry<String, String> e : metadata.entrySet()) {
-                sb.append("<li><b>").append(html(e.getKey())).append("</b>: ").append(html(e.getValue())).append("</li>\n");
-            }
-            sb.append("</ul>\n");
-        }
-        sb.append("<table class=\"summary\">\n<tr><th>metric</th><th>standard: clamp(x&middot;0.5+0.5)</th>")
-                .append("<th>authors' quirk: clamp(x+0.5)</th></tr>\n");
-        for (String[] r : summaryRows()) {
-            sb.append("<tr><td>").append(html(r[0])).append("</td><td>").append(html(r[1])).append("</td><td>")
-                    .append(html(r[2])).append("</td></tr>\n");
-        }
-        sb.append("</table>\n<p class=\"note\">Report the standard convention. The authors' quirk column reproduces ")
-                .append("the C-DiffSET evaluation code and is shown only for comparison with the paper's tables.</p>\n");
-        sb.append("<div class=\"grid\">\n");
-        for (String h : new String[] {"SAR", "prediction", "target", "confidence"}) {
-            sb.append("<div class=\"head\">").append(h).append("</div>\n");
-        }
-        for (Row r : rows) {
-            Scores s = r.standard();
-            sb.append("<div class=\"rowtitle\"><b>").append(html(r.id())).append("</b> &mdash; PSNR ")
-                    .append(fmt(s.psnr(), 3)).append(" dB, SSIM ").append(fmt(s.ssim(), 4)).append(", SCC ")
-                    .append(fmt(s.scc(), 4)).append(", LPIPS ").append(html(lpipsText(s.lpips())));
-            if (r.authorsQuirk() != null) {
-                Scores q = r.authorsQuirk();
-                sb.append(" <span style=\"color:#777\">(authors' quirk: PSNR ").append(fmt(q.psnr(), 3))
-                        .append(" dB, SSIM ").append(fmt(q.ssim(), 4)).append(", SCC ").append(fmt(q.scc(), 4))
-                        .append(")</span>");
-            }
-            sb.append("</div>\n");
-            ImagePaths p = r.images();
-            String[] srcs = p == null ? new String[4] : new String[] {p.sar(), p.prediction(), p.target(), p.confidence()};
-            String[] labels = {"SAR", "prediction", "target", "confidence"};
-            for (int i = 0; i < 4; i++) {
-                if (srcs[i] == null || srcs[i].isBlank()) {
-                    sb.append("<div class=\"cell missing\">no ").append(labels[i]).append("</div>\n");
-                } else {
-                    sb.append("<div class=\"cell\"><img loading=\"lazy\" src=\"").append(html(urlPath(srcs[i])))
-                            .append("\" alt=\"").append(html(r.id() + " " + labels[i])).append("\"></div>\n");
-                }
-            }
-        }
-        sb.append("</div>\n</body>\n</html>\n");
-        return sb.toString();
-    }
-
-    private String lpipsText(Double v) {
-        if (v != null) {
-            return fmt(v, 4);
-        }
-        return lpipsSkippedReason != null ? "skipped" : "n/a";
+    /** A self-contained HTML page: summary table and one SAR | prediction | target | confidence row per image. */
+    public String toHtml() {
+        return ReportRenderers.html(this);
     }
 
     public void writeMarkdown(Path file) throws IOException {
@@ -360,90 +245,6 @@ public final class EvaluationReport {
 
     /** Writes {@code report.md}, {@code per_image.csv}, {@code summary.csv} and {@code index.html} into a folder. */
     public void writeAll(Path folder) throws IOException {
-        writeMarkdown(folder.resolve("report.md"));
-        writeCsv(folder.resolve("per_image.csv"));
-        writeSummaryCsv(folder.resolve("summary.csv"));
-        writeHtml(folder.resolve("index.html"));
-    }
-
-    // ------------------------------------------------------------------------------------------------------------
-    // helpers
-
-    private List<String> rowCells(Row r, boolean human) {
-        List<String> cells = new ArrayList<>(CSV_COLUMNS.size());
-        cells.add(r.id());
-        addScores(cells, r.standard(), human);
-        addScores(cells, r.authorsQuirk(), human);
-        return cells;
-    }
-
-    private void addScores(List<String> cells, Scores s, boolean human) {
-        if (s == null) {
-            for (int i = 0; i < 4; i++) {
-                cells.add(human ? "n/a" : "");
-            }
-            return;
-        }
-        cells.add(fmt(s.psnr(), human ? 4 : 8));
-        cells.add(fmt(s.ssim(), human ? 5 : 8));
-        cells.add(fmt(s.scc(), human ? 5 : 8));
-        cells.add(s.lpips() == null ? (human ? (lpipsSkippedReason != null ? "skipped" : "n/a") : "")
-                : fmt(s.lpips(), human ? 5 : 8));
-    }
-
-    static String fmt(double v, int decimals) {
-        if (Double.isNaN(v)) {
-            return "nan";
-        }
-        if (Double.isInfinite(v)) {
-            return v > 0 ? "inf" : "-inf";
-        }
-        return String.format(Locale.ROOT, "%." + decimals + "f", v);
-    }
-
-    private static String csvEscape(String s) {
-        if (s == null) {
-            return "";
-        }
-        if (s.indexOf(',') >= 0 || s.indexOf('"') >= 0 || s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0) {
-            return '"' + s.replace("\"", "\"\"") + '"';
-        }
-        return s;
-    }
-
-    private static String mdEscape(String s) {
-        return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ");
-    }
-
-    private static String html(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 16);
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '&' -> sb.append("&amp;");
-                case '<' -> sb.append("&lt;");
-                case '>' -> sb.append("&gt;");
-                case '"' -> sb.append("&quot;");
-                case '\'' -> sb.append("&#39;");
-                default -> sb.append(ch);
-            }
-        }
-        return sb.toString();
-    }
-
-    /** Percent-encodes a relative path for use in {@code src} (keeps '/', unreserved characters). */
-    static String urlPath(String path) {
-        String p = path.replace('\\', '/');
-        StringBuilder sb = new StringBuilder();
-        for (byte b : p.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xFF;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-                sb.append((char) c);
-            } else {
-                sb.append('%').append(String.format(Locale.ROOT, "%02X", c));
-            }
-        }
-        return sb.toString();
+        ReportRenderers.writeAll(this, folder);
     }
 }

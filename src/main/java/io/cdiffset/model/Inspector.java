@@ -160,6 +160,15 @@ public final class Inspector {
             return new Report(path, "folder", List.of(failed(fileName(path), Kind.UNKNOWN, path
                     + ": neither a diffusers pipeline folder (model_index.json) nor a component folder (config.json)")), notes);
         }
+        Path beside = path.toAbsolutePath().getParent() == null ? null : path.toAbsolutePath().getParent().resolve("config.json");
+        if (WEIGHTS.matcher(fileName(path)).matches() && beside != null && Files.isRegularFile(beside)) {
+            // a component's weights file (diffusers / transformers name) in its folder: its own config says what it
+            // should hold, not SD 2.1-base's; other files are checked bare even when a config.json lies beside them
+            Report r = analyze(path, beside);
+            List<String> n = new ArrayList<>(r.notes());
+            n.add("checked against " + beside.getFileName() + " beside the file");
+            return new Report(r.path(), r.layout(), r.components(), n);
+        }
         return bareFile(path);
     }
 
@@ -713,16 +722,5 @@ public final class Inspector {
         long n = 1;
         for (long s : shape) n *= s;
         return n;
-    }
-
-    /** {@code java io.cdiffset.model.Inspector PATH...}: prints the report of each path; exit code 1 if any has problems. */
-    public static void main(String[] args) {
-        boolean ok = true;
-        for (String a : args) {
-            Report r = analyze(Path.of(a));
-            System.out.print(r.text());
-            ok &= r.ok();
-        }
-        System.exit(ok ? 0 : 1);
     }
 }

@@ -1,5 +1,6 @@
 package io.cdiffset.nn;
 
+import io.cdiffset.engine.RuntimeOptions;
 import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.DoubleOptional;
@@ -62,9 +63,11 @@ public final class Attention extends Module {
      * (upcast, then cast back): this libtorch build's fused bf16 kernel is 20× slower than its fp32 one on the CPU
      * (5 heads × 4,096 tokens: 3.8 s vs 0.17 s measured) and its bf16 backward is slow too; {@code fused} (the native
      * kernel at the input's dtype) / {@code math} (explicit softmax(q·kᵀ/√d)·v) force one (system property
-     * {@code cdiffset.attention}, for benchmarks).
+     * {@code cdiffset.attention}, for benchmarks; see {@link RuntimeOptions#attention}).
      */
-    static final String KERNEL = System.getProperty("cdiffset.attention", "auto");
+    static String kernel() {
+        return RuntimeOptions.current().attention();
+    }
 
     /** Scaled dot-product attention over [B, heads, N, d] (causal: each query sees keys up to its own position). */
     public static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
@@ -75,7 +78,7 @@ public final class Attention extends Module {
 
     /** The attention path for a precision and mode, after {@link KernelPolicy#current()} has ruled out wrong ones. */
     public static KernelPolicy.AttnPath path(boolean bf16, boolean grad) {
-        KernelPolicy.AttnPath preferred = KERNEL.equals("math") ? KernelPolicy.AttnPath.MATH : KernelPolicy.AttnPath.FUSED;
+        KernelPolicy.AttnPath preferred = kernel().equals("math") ? KernelPolicy.AttnPath.MATH : KernelPolicy.AttnPath.FUSED;
         return KernelPolicy.current().attention(preferred, KernelPolicy.Mode.of(bf16, grad));
     }
 
@@ -87,7 +90,7 @@ public final class Attention extends Module {
     public static Tensor run(KernelPolicy.AttnPath p, Tensor q, Tensor k, Tensor v, boolean causal) {
         if (p == KernelPolicy.AttnPath.FUSED && k.size(-2) > 1) {
             ScalarType dt = Tensors.dtype(q);
-            if (KERNEL.equals("auto") && dt == ScalarType.BFloat16) {
+            if (kernel().equals("auto") && dt == ScalarType.BFloat16) {
                 return Precision.fp32(() -> fused(q.to(ScalarType.Float), k.to(ScalarType.Float), v.to(ScalarType.Float), causal)).to(dt);
             }
             return fused(q, k, v, causal);

@@ -1,5 +1,6 @@
 package io.cdiffset.nn;
 
+import io.cdiffset.engine.RuntimeOptions;
 import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.GradMode;
@@ -102,16 +103,10 @@ public final class Conv2d extends Module {
     public ConvPath path(Tensor x, boolean bf16, boolean grad) {
         ConvPath preferred;
         if (prefersMatmul(x)) preferred = ConvPath.MATMUL;
-        else if (grad || (bf16 && BF16_CHANNELS_LAST)) preferred = ConvPath.ONEDNN_CHANNELS_LAST;
+        else if (grad || (bf16 && RuntimeOptions.current().bf16ChannelsLast())) preferred = ConvPath.ONEDNN_CHANNELS_LAST;
         else preferred = ConvPath.ONEDNN;
         return KernelPolicy.current().conv(preferred, KernelPolicy.Mode.of(bf16, grad));
     }
-
-    /** {@code cdiffset.bf16ChannelsLast} (default true): bf16 inference convolutions take channels-last input. */
-    static final boolean BF16_CHANNELS_LAST = !"false".equals(System.getProperty("cdiffset.bf16ChannelsLast"));
-
-    /** {@code cdiffset.convMatmul}: auto (default), on (every convolution), off (only 1×1 ones). */
-    static final String CONV_MATMUL = System.getProperty("cdiffset.convMatmul", "auto");
 
     /**
      * Whether this convolution prefers one matrix product for input {@code x} (with or without grad): every 1×1
@@ -121,8 +116,9 @@ public final class Conv2d extends Module {
      * and more, or the demo model's narrow layers, oneDNN is the faster one.
      */
     public boolean prefersMatmul(Tensor x) {
-        if (kernel == 1 || CONV_MATMUL.equals("on")) return true;
-        if (CONV_MATMUL.equals("off")) return false;
+        String matmul = RuntimeOptions.current().convMatmul(); // auto, on (every convolution), off (only 1×1 ones)
+        if (kernel == 1 || matmul.equals("on")) return true;
+        if (matmul.equals("off")) return false;
         long n = x.size(0) * outSize(x.size(2)) * outSize(x.size(3));
         return n <= 512 && weight.size(0) * weight.size(1) >= 1280L * 640L;
     }

@@ -2,6 +2,7 @@ package io.cdiffset.pipeline;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cdiffset.io.raster.AtomicFiles;
 import io.cdiffset.model.ConfigJson;
 import io.cdiffset.model.KernelShapes;
 import io.cdiffset.model.unet.UNetConfig;
@@ -14,7 +15,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -157,9 +157,7 @@ public final class KernelCheck {
             o.put("checks", checks);
             ArrayNode w = o.putArray("wrong");
             wrong.stream().limit(200).forEach(w::add);
-            Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-            Files.writeString(tmp, ConfigJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.writeBytes(file, ConfigJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             // no cache: the next run checks again
         }

@@ -18,20 +18,25 @@ public final class ModelFactory {
     private ModelFactory() {}
 
     public static UNetConfig unetConfig(TrainConfig c, int in, int out) {
+        return unetConfig(c.settings(), in, out);
+    }
+
+    public static UNetConfig unetConfig(TrainSettings s, int in, int out) {
+        TrainSettings.Model m = s.model();
         ObjectNode o = ConfigJson.JSON.createObjectNode();
         o.put("_class_name", "UNet2DConditionModel");
         o.put("in_channels", in);
         o.put("out_channels", out);
-        o.set("block_out_channels", arr(c.ints("model.block_out_channels")));
-        o.put("layers_per_block", c.i("model.layers_per_block"));
-        o.set("attention_head_dim", arr(c.ints("model.attention_heads")));
-        o.put("cross_attention_dim", c.i("model.cross_attention_dim"));
+        o.set("block_out_channels", arr(m.blockOutChannels()));
+        o.put("layers_per_block", m.layersPerBlock());
+        o.set("attention_head_dim", arr(m.attentionHeads()));
+        o.put("cross_attention_dim", m.crossAttentionDim());
         o.put("use_linear_projection", true);
-        o.put("norm_num_groups", c.i("model.norm_num_groups"));
+        o.put("norm_num_groups", m.normNumGroups());
         o.put("norm_eps", 1e-5);
         o.put("flip_sin_to_cos", true);
         o.put("freq_shift", 0);
-        int n = c.ints("model.block_out_channels").length;
+        int n = m.blockOutChannels().length;
         ArrayNode down = o.putArray("down_block_types");
         ArrayNode up = o.putArray("up_block_types");
         for (int i = 0; i < n; i++) {
@@ -39,17 +44,18 @@ public final class ModelFactory {
             up.add(i == 0 ? "UpBlock2D" : "CrossAttnUpBlock2D");
         }
         o.put("mid_block_type", "UNetMidBlock2DCrossAttn");
-        o.put("sample_size", c.i("data.crop") / 8);
+        o.put("sample_size", s.data().crop() / 8);
         return UNetConfig.from(new ConfigJson(o, "training settings (model.*)"));
     }
 
-    public static VaeConfig vaeConfig(TrainConfig c) {
+    public static VaeConfig vaeConfig(TrainSettings s) {
+        TrainSettings.Model m = s.model();
         ObjectNode o = ConfigJson.JSON.createObjectNode();
         o.put("_class_name", "AutoencoderKL");
         o.put("in_channels", 3);
         o.put("out_channels", 3);
         o.put("latent_channels", 4);
-        int[] boc = c.ints("model.vae_block_out_channels");
+        int[] boc = m.vaeBlockOutChannels();
         o.set("block_out_channels", arr(boc));
         ArrayNode down = o.putArray("down_block_types");
         ArrayNode up = o.putArray("up_block_types");
@@ -57,11 +63,11 @@ public final class ModelFactory {
             down.add("DownEncoderBlock2D");
             up.add("UpDecoderBlock2D");
         }
-        o.put("layers_per_block", c.i("model.vae_layers_per_block"));
-        o.put("norm_num_groups", c.i("model.norm_num_groups"));
+        o.put("layers_per_block", m.vaeLayersPerBlock());
+        o.put("norm_num_groups", m.normNumGroups());
         o.put("act_fn", "silu");
         o.put("scaling_factor", 0.18215);
-        o.put("sample_size", c.i("data.crop"));
+        o.put("sample_size", s.data().crop());
         return VaeConfig.from(new ConfigJson(o, "training settings (model.vae_*)"));
     }
 

@@ -40,6 +40,18 @@ public final class PairImages {
     }
 
     /** Opens, validates (before any training) and splits a dataset, then decodes the chosen part. */
+    /**
+     * The train and validation images of a run: {@code dataOverride} ({@code --data}) or {@code data.dir} (resolved
+     * with {@link TrainConfig#path}), split as {@code data.split} says, every image at least a crop in size.
+     */
+    public static PairImages[] load(TrainSettings s, Path dataOverride, Progress progress) {
+        TrainSettings.Data d = s.data();
+        String dir = dataOverride != null ? dataOverride.toString() : d.dir();
+        if (dataOverride == null && TrainSettings.set(dir)) dir = TrainConfig.path(dir).toString();
+        if (!TrainSettings.set(dir)) throw new IllegalArgumentException("no training data: pass --data DIR or set data.dir");
+        return load(Path.of(dir), d.layout(), d.split(), d.trainFraction(), s.train().seed(), d.crop(), progress);
+    }
+
     public static PairImages[] load(Path dir, String layout, String split, double trainFraction, long seed, int minSize, Progress progress) {
         PairDataset ds = Datasets.open(dir, layout);
         Datasets.validate(ds, minSize, false);

@@ -36,6 +36,7 @@ public final class TrainConfig {
     public static final List<String> PRESETS = List.of("demo", "demo-vae", "qxs-saropt", "sar2opt", "spacenet6");
     private final Map<String, Object> values;
     private final String source;
+    private TrainSettings settings;
 
     private TrainConfig(Map<String, Object> values, String source) {
         this.values = values;
@@ -78,6 +79,13 @@ public final class TrainConfig {
 
     public static TrainConfig fromMap(Map<String, Object> flat) {
         return new TrainConfig(new TreeMap<>(flat), "saved config");
+    }
+
+    /** The settings as typed, validated values (read once, on first use). */
+    public TrainSettings settings() {
+        TrainSettings s = settings;
+        if (s == null) settings = s = TrainSettings.of(this);
+        return s;
     }
 
     public Map<String, Object> values() {

@@ -33,11 +33,17 @@ import java.util.concurrent.Future;
  * The training loop shared by the UNet (C-DiffSET) and VAE trainers: warm-up + cosine learning rate, AdamW,
  * gradient accumulation, every step inside a memory scope, atomic resumable checkpoints, keep-best, JSONL/CSV logs,
  * a loss-curve PNG and periodic sample grids. All randomness of step s comes from (seed, s), so a resumed run
- * continues exactly as an uninterrupted one.
+ * continues exactly as an uninterrupted one. {@link #run} reads as its parts: {@link #step}, validation, checkpoint.
+ *
+ * @param <B> the task's micro-batch type
  */
-public final class Trainer {
-    /** What is being trained. */
-    public interface Task {
+public final class Trainer<B> {
+    /**
+     * What is being trained.
+     *
+     * @param <B> one micro-batch as loaded ahead of the model (CPU-side arrays)
+     */
+    public interface Task<B> {
         String kind();
 
         Map<String, Tensor> trainable();
@@ -46,10 +52,10 @@ public final class Trainer {
          * Loads and augments one micro-batch (CPU-side arrays only, no tensors). Runs on a background thread ahead
          * of the model; must depend only on its arguments.
          */
-        Object load(long step, int micro, SplittableRandom rng);
+        B load(long step, int micro, SplittableRandom rng);
 
         /** One micro-batch: forward, loss × scale, backward. Returns the unscaled loss value. */
-        double microStep(Object batch, Generator gen, double scale);
+        double microStep(B batch, Generator gen, double scale);
 
         /** Writes the model (diffusers layout) into {@code dir}. */
         void exportModel(Path dir) throws IOException;
@@ -68,18 +74,60 @@ public final class Trainer {
         }
     }
 
+    /**
+     * What a checkpoint's {@link Checkpoints#STATE_FILE} holds besides the weights and AdamW moments: where the run
+     * stands, so that {@code --resume} continues exactly.
+     *
+     * @param step          optimizer steps done
+     * @param optimizerStep AdamW's own step count (its bias correction)
+     * @param lr            the learning rate of the next step (for people reading the file)
+     * @param bestScore     the best validation score so far (keep-best), -Infinity before any
+     */
+    public record CheckpointState(long step, long optimizerStep, double lr, long seed, double bestScore, String task) {
+        void write(Path dir) {
+            ObjectNode s = ConfigJson.JSON.createObjectNode();
+            s.put("step", step);
+            s.put("optimizer_step", optimizerStep);
+            s.put("lr", lr);
+            s.put("seed", seed);
+            s.put("best_score", bestScore);
+            s.put("task", task);
+            AtomicFile.writeString(dir.resolve(Checkpoints.STATE_FILE), s.toPrettyString());
+        }
+
+        static CheckpointState read(Path dir) {
+            var n = ConfigJson.read(dir.resolve(Checkpoints.STATE_FILE)).root();
+            long step = n.path("step").asLong();
+            return new CheckpointState(step, n.path("optimizer_step").asLong(step), n.path("lr").asDouble(), n.path("seed").asLong(),
+                    n.path("best_score").asDouble(Double.NEGATIVE_INFINITY), n.path("task").asText());
+        }
+    }
+
     private final TrainConfig cfg;
-    private final Task task;
+    private final TrainSettings settings;
+    private final Task<B> task;
     private final Path out;
     private final Progress progress;
+    private final Checkpoints cps;
+    private final LrSchedule lr;
+    private final AdamW adam;
+    private final Precision precision;
     /** Test hook: called with the step after each optimizer step (e.g. to simulate a crash). */
     public java.util.function.LongConsumer afterStep = s -> {};
+    private double best = Double.NEGATIVE_INFINITY;
 
-    public Trainer(TrainConfig cfg, Task task, Path out, Progress progress) {
+    public Trainer(TrainConfig cfg, Task<B> task, Path out, Progress progress) {
         this.cfg = cfg;
+        this.settings = cfg.settings();
         this.task = task;
         this.out = out;
         this.progress = progress;
+        this.cps = new Checkpoints(out);
+        Engine.init();
+        TrainSettings.Train t = settings.train();
+        this.precision = Precision.parse(t.precision());
+        this.lr = new LrSchedule(t.lr(), t.warmup(), t.steps(), t.schedule().equals("cosine"));
+        this.adam = AdamW.standard(task.trainable(), t.weightDecay());
     }
 
     public static long mix(long seed, long a, long b) {
@@ -91,131 +139,166 @@ public final class Trainer {
 
     /** Trains from step 0, or with {@code resume} from the latest checkpoint in {@code out} (checked against its manifest). */
     public Path run(boolean resume) {
-        return run(resume ? new Checkpoints(out).forResume(null) : null);
+        return run(resume ? cps.forResume(null) : null);
     }
 
     /** Trains from step 0 ({@code from} null) or from the checkpoint folder {@code from} (see {@link Checkpoints#forResume}). */
     public Path run(Path from) {
         Engine.init();
-        long steps = cfg.l("train.steps");
-        int accum = Math.max(1, cfg.i("train.grad_accum"));
-        long seed = cfg.l("train.seed");
-        Precision precision = Precision.parse(cfg.str("train.precision"));
-        LrSchedule lr = new LrSchedule(cfg.d("train.lr"), cfg.l("train.warmup"), steps, cfg.str("train.schedule").equals("cosine"));
-        Checkpoints cps = new Checkpoints(out);
-        AdamW adam = AdamW.standard(task.trainable(), cfg.d("train.weight_decay"));
-        long start = 0;
-        double best = Double.NEGATIVE_INFINITY;
+        TrainSettings.Train t = settings.train();
+        TrainSettings.Log l = settings.log();
+        long start = prepare(from);
+        Log log = new Log(out, start);
+        Generator gen = torch.createCPUGenerator(t.seed());
+        long t0 = System.nanoTime();
+        double ema = Double.NaN;
+        try (Loader loader = new Loader(start)) {
+            for (long step = start; step < t.steps(); step++) {
+                double rate = lr.at(step);
+                double loss = step(step, rate, loader, gen);
+                long cur = step + 1;
+                ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
+                double itps = (cur - start) / ((System.nanoTime() - t0) / 1e9);
+                log.train(cur, loss, rate, itps);
+                progress.update(cur, t.steps(), String.format("loss %.4f (avg %.4f) lr %.2e %.2f it/s", loss, ema, rate, itps));
+                boolean last = cur == t.steps();
+                if (cur % Math.max(1, l.every()) == 0 || last) log.plot();
+                Map<String, Double> metrics = validate(cur, due(cur, l.valEvery()) || last, due(cur, l.sampleEvery()) || last, log);
+                if (due(cur, l.checkpointEvery()) || last) checkpoint(cur, metrics);
+                afterStep.accept(cur);
+            }
+        }
+        progress.finish();
+        return cps.latest();
+    }
+
+    private static boolean due(long step, long every) {
+        return step % Math.max(1, every) == 0;
+    }
+
+    /** Creates the output folder, clears a killed run's debris, restores a checkpoint, writes config.yaml; returns the first step. */
+    private long prepare(Path from) {
         try {
             Files.createDirectories(out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create output folder " + out + ": " + e.getMessage(), e);
         }
         cps.removeDebris(); // what a killed run left: .step-N.tmp folders, .NAME.<n>.tmp files
+        long start = 0;
         if (from != null) {
-            Path last = from;
-            task.restoreModel(last);
-            ConfigJson st = ConfigJson.read(last.resolve(Checkpoints.STATE_FILE));
-            start = st.root().path("step").asLong();
-            best = st.root().path("best_score").asDouble(Double.NEGATIVE_INFINITY);
-            try (SafeTensors opt = SafeTensors.open(last.resolve("optimizer.safetensors"))) {
-                adam.loadState(opt.loadAll(), st.root().path("optimizer_step").asLong(start));
+            task.restoreModel(from);
+            CheckpointState st = CheckpointState.read(from);
+            start = st.step();
+            best = st.bestScore();
+            try (SafeTensors opt = SafeTensors.open(from.resolve("optimizer.safetensors"))) {
+                adam.loadState(opt.loadAll(), st.optimizerStep());
             }
-            progress.message("resumed from " + last + " at step " + start);
+            progress.message("resumed from " + from + " at step " + start);
         }
         AtomicFile.writeString(out.resolve("config.yaml"), "# " + cfg.source() + "\n" + cfg.toYaml());
-        Log log = new Log(out, start);
-        Generator gen = torch.createCPUGenerator(seed);
-        long t0 = System.nanoTime();
-        long done = 0;
-        int every = Math.max(1, cfg.i("log.every"));
-        double ema = Double.NaN;
-        ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "cdiffset-batch-loader");
-            t.setDaemon(true);
-            return t;
+        return start;
+    }
+
+    /**
+     * One optimizer step: {@code train.grad_accum} micro-batches (forward, loss, backward, in one memory scope and
+     * the run's precision), then AdamW at {@code rate}. All randomness derives from (seed, step). Returns the loss.
+     */
+    double step(long step, double rate, Loader loader, Generator gen) {
+        TrainSettings.Train t = settings.train();
+        int accum = t.accumulation();
+        double loss = 0;
+        loader.fill();
+        try (PointerScope scope = new PointerScope(); Precision.Scope ac = precision.scope()) {
+            for (int m = 0; m < accum; m++) {
+                B batch = loader.next();
+                gen.set_current_seed(mix(t.seed(), step, 1000 + m));
+                loss += task.microStep(batch, gen, 1.0 / accum) / accum;
+            }
+        }
+        if (!Double.isFinite(loss)) {
+            throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower train.lr or use precision fp32 (last checkpoint is intact)");
+        }
+        update(adam, rate);
+        return loss;
+    }
+
+    /** The optimizer half of a step: AdamW at {@code rate} on the accumulated gradients, then zeroed (the bench times it too). */
+    public static void update(AdamW adam, double rate) {
+        try (PointerScope scope = new PointerScope()) {
+            adam.step(rate);
+            adam.zeroGrad();
+        }
+    }
+
+    /** Validation (and the sample grid) when due after step {@code cur}; null when neither is. */
+    private Map<String, Double> validate(long cur, boolean val, boolean grid, Log log) {
+        if (!val && !grid) return null;
+        Map<String, Double> metrics;
+        try (PointerScope scope = new PointerScope()) {
+            metrics = task.validate(cur, out.resolve("samples"), grid);
+        }
+        log.val(cur, metrics);
+        progress.message("step " + cur + " validation " + metrics);
+        log.plot();
+        return metrics;
+    }
+
+    /** Writes the checkpoint of step {@code cur} (weights, AdamW moments, state) and keeps the best by validation score. */
+    private void checkpoint(long cur, Map<String, Double> metrics) {
+        String key = task.scoreKey();
+        Double score = metrics != null ? metrics.get(key) : null;
+        double bestSoFar = score != null ? Math.max(best, score) : best;
+        Path cp = cps.save(cur, dir -> {
+            task.exportModel(dir);
+            SafeTensors.write(dir.resolve("optimizer.safetensors"), new LinkedHashMap<>(adam.state()), Map.of("format", "pt"));
+            new CheckpointState(cur, adam.step(), lr.at(cur), settings.train().seed(), bestSoFar, task.kind()).write(dir); // last: marks it complete
+        }, settings.log().keepCheckpoints());
+        if (score != null && score > best) {
+            best = score;
+            cps.markBest(cp, String.format("step %d %s %.4f", cur, key, best));
+            progress.message(String.format("new best %s %.4f at step %d", key, best, cur));
+        }
+    }
+
+    /** Loads micro-batches on a background thread, up to two optimizer steps ahead of the model. */
+    final class Loader implements AutoCloseable {
+        private final ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "cdiffset-batch-loader");
+            th.setDaemon(true);
+            return th;
         });
-        ArrayDeque<Future<Object>> ahead = new ArrayDeque<>();
-        long nextLoad = start * accum;
-        try {
-        for (long step = start; step < steps; step++) {
-            double loss = 0;
-            double rate = lr.at(step);
-            while (ahead.size() < 2 * accum && nextLoad < steps * accum) {
+        private final ArrayDeque<Future<B>> ahead = new ArrayDeque<>();
+        private final int accum = settings.train().accumulation();
+        private final long end = settings.train().steps() * accum;
+        private final long seed = settings.train().seed();
+        private long nextLoad;
+
+        Loader(long startStep) {
+            nextLoad = startStep * accum;
+        }
+
+        void fill() {
+            while (ahead.size() < 2 * accum && nextLoad < end) {
                 final long idx = nextLoad++;
-                ahead.add(loader.submit(() -> task.load(idx / accum, (int) (idx % accum), new SplittableRandom(mix(seed, idx / accum, idx % accum)))));
+                ahead.add(pool.submit(() -> task.load(idx / accum, (int) (idx % accum), new SplittableRandom(mix(seed, idx / accum, idx % accum)))));
             }
-            try (PointerScope scope = new PointerScope(); Precision.Scope ac = precision.scope()) {
-                for (int m = 0; m < accum; m++) {
-                    Object batch;
-                    try {
-                        batch = ahead.poll().get();
-                    } catch (ExecutionException e) {
-                        throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("training interrupted", e);
-                    }
-                    gen.set_current_seed(mix(seed, step, 1000 + m));
-                    loss += task.microStep(batch, gen, 1.0 / accum) / accum;
-                }
-            }
-            if (!Double.isFinite(loss)) {
-                throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower train.lr or use precision fp32 (last checkpoint is intact)");
-            }
-            try (PointerScope scope = new PointerScope()) {
-                adam.step(rate);
-                adam.zeroGrad();
-            }
-            done++;
-            long cur = step + 1;
-            ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
-            double secs = (System.nanoTime() - t0) / 1e9;
-            double itps = done / secs;
-            log.train(cur, loss, rate, itps);
-            progress.update(cur, steps, String.format("loss %.4f (avg %.4f) lr %.2e %.2f it/s", loss, ema, rate, itps));
-            boolean last = cur == steps;
-            if (cur % every == 0 || last) log.plot();
-            boolean val = cur % Math.max(1, cfg.l("log.val_every")) == 0 || last;
-            boolean grid = cur % Math.max(1, cfg.l("log.sample_every")) == 0 || last;
-            Map<String, Double> metrics = null;
-            if (val || grid) {
-                try (PointerScope scope = new PointerScope()) {
-                    metrics = task.validate(cur, out.resolve("samples"), grid);
-                }
-                log.val(cur, metrics);
-                progress.message("step " + cur + " validation " + metrics);
-                log.plot();
-            }
-            if (cur % Math.max(1, cfg.l("log.checkpoint_every")) == 0 || last) {
-                final long stepDone = cur;
-                final double bestSoFar = metrics != null && metrics.containsKey(task.scoreKey()) ? Math.max(best, metrics.get(task.scoreKey())) : best;
-                Path cp = cps.save(cur, dir -> {
-                    task.exportModel(dir);
-                    Map<String, Tensor> st = new LinkedHashMap<>(adam.state());
-                    SafeTensors.write(dir.resolve("optimizer.safetensors"), st, Map.of("format", "pt"));
-                    ObjectNode s = ConfigJson.JSON.createObjectNode();
-                    s.put("step", stepDone);
-                    s.put("optimizer_step", adam.step());
-                    s.put("lr", lr.at(stepDone));
-                    s.put("seed", seed);
-                    s.put("best_score", bestSoFar);
-                    s.put("task", task.kind());
-                    AtomicFile.writeString(dir.resolve(Checkpoints.STATE_FILE), s.toPrettyString());
-                }, cfg.i("log.keep_checkpoints"));
-                if (metrics != null && metrics.containsKey(task.scoreKey()) && metrics.get(task.scoreKey()) > best) {
-                    best = metrics.get(task.scoreKey());
-                    cps.markBest(cp, String.format("step %d %s %.4f", cur, task.scoreKey(), best));
-                    progress.message(String.format("new best %s %.4f at step %d", task.scoreKey(), best, cur));
-                }
-            }
-            afterStep.accept(cur);
         }
-        } finally {
-            loader.shutdownNow();
+
+        B next() {
+            try {
+                return ahead.poll().get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("training interrupted", e);
+            }
         }
-        progress.finish();
-        return cps.latest();
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
     }
 
     /** JSONL + CSV training log and the loss-curve PNG. */

@@ -40,8 +40,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Trains the C-DiffSET UNet (stage 2: C-Diff loss, 8-in/5-out; or stage 1: ε-MSE, 8-in/4-out) with a frozen VAE. */
-public final class UNetTask implements Trainer.Task {
-    private final TrainConfig cfg;
+public final class UNetTask implements Trainer.Task<UNetTask.Batch> {
+    private final TrainSettings s;
     private final UNet2DConditionModel unet;
     private final AutoencoderKL vae;
     private final Path vaeSource;
@@ -58,21 +58,19 @@ public final class UNetTask implements Trainer.Task {
 
     public UNetTask(TrainConfig cfg, UNet2DConditionModel unet, AutoencoderKL vae, Path vaeSource, Tensor context,
                     PairImages train, PairImages val) {
-        this.cfg = cfg;
+        this.s = cfg.settings();
         this.unet = unet;
         this.vae = vae;
         this.vaeSource = vaeSource;
         this.context = context;
         this.train = train;
-        this.cdiff = cfg.str("train.stage").equals("cdiff");
-        this.sched = NoiseSchedule.sd21(NoiseSchedule.parsePrediction(cfg.str("train.prediction")));
-        this.crop = cfg.i("data.crop");
-        this.batch = cfg.i("train.batch");
-        this.sarDropout = cfg.d("train.sar_dropout");
-        if (!(sarDropout >= 0 && sarDropout < 1)) throw new IllegalArgumentException("train.sar_dropout must be in [0, 1), got " + sarDropout);
-        if (crop % 8 != 0) throw new IllegalArgumentException("data.crop must be a multiple of 8, got " + crop);
+        this.cdiff = s.train().cdiff();
+        this.sched = NoiseSchedule.sd21(NoiseSchedule.parsePrediction(s.train().prediction()));
+        this.crop = s.data().crop();
+        this.batch = s.train().batch();
+        this.sarDropout = s.train().sarDropout();
         vae.requiresGrad(false);
-        int n = Math.min(cfg.i("log.val_count"), val.gridIds(crop).size());
+        int n = Math.min(s.log().valCount(), val.gridIds(crop).size());
         if (n == 0) throw new IllegalArgumentException("the validation split has no " + crop + "x" + crop + " crops");
         PairImages.Crops vc = val.gridCrops(crop, 0, n);
         valSar = Tensors.fromFloats(vc.sar(), n, 3, crop, crop);
@@ -86,18 +84,16 @@ public final class UNetTask implements Trainer.Task {
 
     /** Builds everything from the settings: data, frozen VAE, context, UNet (pretrained + surgery, or from scratch). */
     public static UNetTask create(TrainConfig cfg, Path dataOverride, Progress progress) {
-        String dataDir = dataOverride != null ? dataOverride.toString() : cfg.str("data.dir");
-        if (dataOverride == null && dataDir != null && !dataDir.isBlank()) dataDir = TrainConfig.path(dataDir).toString();
-        if (dataDir == null || dataDir.isBlank()) throw new IllegalArgumentException("no training data: pass --data DIR or set data.dir");
-        PairImages[] split = PairImages.load(Path.of(dataDir), cfg.str("data.layout"), cfg.str("data.split"),
-                cfg.d("data.train_fraction"), cfg.l("train.seed"), cfg.i("data.crop"), progress);
-        boolean cdiff = cfg.str("train.stage").equals("cdiff");
-        String base = cfg.str("model.base");
+        TrainSettings s = cfg.settings();
+        TrainSettings.Model m = s.model();
+        PairImages[] split = PairImages.load(s, dataOverride, progress);
+        boolean cdiff = s.train().cdiff();
+        String base = m.base();
         UNet2DConditionModel unet;
         AutoencoderKL vae;
         Path vaeDir;
         Tensor ctx;
-        if (base != null && !base.isBlank()) {
+        if (TrainSettings.set(base)) {
             Path b = HubModels.resolve(Path.of(base)); // a folder, or ORG/NAME pulled into the Hugging Face cache
             vaeDir = b.resolve("vae");
             vae = ModelBundle.loadVae(vaeDir);
@@ -105,34 +101,34 @@ public final class UNetTask implements Trainer.Task {
             unet = ModelBundle.loadAnyUNet(b.resolve("unet"));
             UNetConfig c = unet.config();
             if (c.inChannels() == 4) CDiffSetSurgery.expandConvIn(unet);
-            String s1 = cfg.str("model.stage1_unet");
-            if (s1 != null && !s1.isBlank()) {
+            String s1 = m.stage1Unet();
+            if (TrainSettings.set(s1)) {
                 if (unet.config().outChannels() != 4) throw new IllegalArgumentException("model.stage1_unet needs an 8-in/4-out starting point");
                 unet.load(io.cdiffset.model.WeightKeys.unetFromAny(io.cdiffset.io.WeightFiles.read(HubModels.resolve(Path.of(s1)))), s1);
             }
             if (cdiff && unet.config().outChannels() == 4) CDiffSetSurgery.expandConvOut(unet);
         } else {
-            String v = cfg.str("model.vae");
-            if (v == null || v.isBlank()) throw new IllegalArgumentException("set model.base (an SD 2.1-base folder) or model.vae (a VAE from 'cdiffset train-vae')");
+            String v = m.vae();
+            if (!TrainSettings.set(v)) throw new IllegalArgumentException("set model.base (an SD 2.1-base folder) or model.vae (a VAE from 'cdiffset train-vae')");
             vaeDir = ModelBundle.resolveVaeDir(TrainConfig.path(v));
             vae = ModelBundle.loadVae(vaeDir);
-            torch.manual_seed(cfg.l("train.seed"));
-            unet = new UNet2DConditionModel(ModelFactory.unetConfig(cfg, 8, cdiff ? 5 : 4));
+            torch.manual_seed(s.train().seed());
+            unet = new UNet2DConditionModel(ModelFactory.unetConfig(s, 8, cdiff ? 5 : 4));
             if (cdiff) zeroVarianceHead(unet);
-            ctx = ModelFactory.demoContext(cfg.i("model.cross_attention_dim"), cfg.l("train.seed"));
+            ctx = ModelFactory.demoContext(m.crossAttentionDim(), s.train().seed());
         }
-        String init = cfg.str("model.unet_init");
-        boolean fromInit = init != null && !init.isBlank();
+        String init = m.unetInit();
+        boolean fromInit = TrainSettings.set(init);
         if (fromInit) {
             Path f = resolveUnetFile(HubModels.resolve(Path.of(init)));
             unet.load(io.cdiffset.model.WeightKeys.unetFromAny(io.cdiffset.io.WeightFiles.read(f)), f.toString());
         }
         UNetTask t = new UNetTask(cfg, unet, vae, vaeDir, ctx, split[0], split[1]);
         if (fromInit) t.provenance.put("unet_init", init);
-        t.provenance.put("prompt_embedding", base != null && !base.isBlank() ? "text encoder of " + base
-                : "small random CLIPTextModel (hidden " + cfg.i("model.cross_attention_dim") + ", 2 layers, seed " + cfg.l("train.seed")
+        t.provenance.put("prompt_embedding", TrainSettings.set(base) ? "text encoder of " + base
+                : "small random CLIPTextModel (hidden " + m.crossAttentionDim() + ", 2 layers, seed " + s.train().seed()
                 + ") on the SD 2.1 ids of 'electro-optical image' " + java.util.Arrays.toString(ModelBundle.PROMPT_IDS));
-        if (cfg.b("data.cache_latents")) t.cacheLatents(progress);
+        if (s.data().cacheLatents()) t.cacheLatents(progress);
         return t;
     }
 
@@ -208,10 +204,10 @@ public final class UNetTask implements Trainer.Task {
     }
 
     /** A micro-batch: latent crops (cached mode) or image crops, as arrays. */
-    record Batch(float[] sar, float[] eo, boolean latents, int size) {}
+    public record Batch(float[] sar, float[] eo, boolean latents, int size) {}
 
     @Override
-    public Object load(long step, int micro, SplittableRandom rng) {
+    public Batch load(long step, int micro, SplittableRandom rng) {
         if (latentCache != null) {
             int ls = crop / 8;
             float[] s = new float[batch * 4 * ls * ls], e = new float[batch * 4 * ls * ls];
@@ -231,8 +227,7 @@ public final class UNetTask implements Trainer.Task {
     }
 
     @Override
-    public double microStep(Object loaded, Generator gen, double scale) {
-        Batch bt = (Batch) loaded;
+    public double microStep(Batch bt, Generator gen, double scale) {
         Tensor zs, ze;
         if (bt.latents()) {
             zs = Tensors.fromFloats(bt.sar(), batch, 4, bt.size(), bt.size());
@@ -262,6 +257,15 @@ public final class UNetTask implements Trainer.Task {
     }
 
     private Tensor loss(Tensor zs, Tensor ze, Tensor t, Tensor noise) {
+        return loss(unet, sched, context, cdiff, zs, ze, t, noise);
+    }
+
+    /**
+     * The training loss on latents: the EO latent {@code ze} noised to timesteps {@code t}, the UNet run on
+     * [SAR latent, noisy EO latent], then the C-Diff loss (stage 2, {@code cdiff}) or the plain MSE (stage 1) against
+     * the schedule's target. What a training step computes before its backward pass; the bench times this call.
+     */
+    public static Tensor loss(UNet2DConditionModel unet, NoiseSchedule sched, Tensor context, boolean cdiff, Tensor zs, Tensor ze, Tensor t, Tensor noise) {
         Tensor noisy = sched.addNoise(ze, noise, t);
         Tensor out = unet.forward(torch.cat(new TensorVector(zs, noisy), 1), t, context.expand(zs.size(0), -1, -1)).to(ScalarType.Float);
         Tensor target = sched.target(ze, noise, t);
@@ -286,7 +290,7 @@ public final class UNetTask implements Trainer.Task {
                 Tensor shuffled = torch.cat(new TensorVector(valZs.narrow(0, 1, n - 1), valZs.narrow(0, 0, 1)), 0);
                 m.put("val_sar_gain", loss(shuffled, valZe, t, noise).item_double() - vl);
             }
-            int steps = cfg.i("inference.steps");
+            int steps = s.log().inferenceSteps();
             Tensor init = torch.randn(Tensors.shape(valZe), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
             ModelBundle model = new ModelBundle(unet, vae, context, sched, null);
             Tensor pred = Translator.sampleAndDecode(model, CDiffSetSampler.create(model, SamplingSettings.DEFAULT.with(null, steps, null)), valZs, init, null,
@@ -306,7 +310,7 @@ public final class UNetTask implements Trainer.Task {
     }
 
     private void writeGrid(long step, Path dir, Tensor ddim) {
-        int k = (int) Math.min(cfg.i("log.sample_count"), valZs.size(0));
+        int k = (int) Math.min(s.log().sampleCount(), valZs.size(0));
         long mid = sched.trainSteps() / 2;
         Tensor t = Tensors.fromLongs(new long[]{mid}, 1).expand(k);
         Tensor ze = valZe.narrow(0, 0, k), zs = valZs.narrow(0, 0, k);
@@ -317,7 +321,7 @@ public final class UNetTask implements Trainer.Task {
         Tensor x0 = sched.predictOriginal(out.narrow(1, 0, 4), xt, t);
         Tensor oneStep = Translator.toUnitRange(vae.decodeLatent(x0));
         List<List<Pictures.Cell>> rows = new ArrayList<>();
-        List<String> titles = new ArrayList<>(List.of("SAR", "EO 1 step t=T/2", "EO DDIM " + cfg.i("inference.steps"), "target EO"));
+        List<String> titles = new ArrayList<>(List.of("SAR", "EO 1 step t=T/2", "EO DDIM " + s.log().inferenceSteps(), "target EO"));
         if (cdiff) titles.add("confidence");
         int s = crop;
         for (int i = 0; i < k; i++) {

@@ -33,8 +33,8 @@ import java.util.SplittableRandom;
  * Trains an SD-structured AutoencoderKL (f = 8, 4 latent channels) on SAR and EO crops: L1 + SSIM term + small KL,
  * so that a user can adapt the VAE to their sensor and every other code path stays unchanged.
  */
-public final class VaeTask implements Trainer.Task {
-    private final TrainConfig cfg;
+public final class VaeTask implements Trainer.Task<PairImages.Crops> {
+    private final TrainSettings s;
     private final AutoencoderKL vae;
     private final PairImages train;
     private final int crop;
@@ -46,50 +46,38 @@ public final class VaeTask implements Trainer.Task {
     private final boolean decoderOnly;
 
     public VaeTask(TrainConfig cfg, AutoencoderKL vae, PairImages train, PairImages val) {
-        this.cfg = cfg;
+        this.s = cfg.settings();
         this.vae = vae;
         this.train = train;
-        this.crop = cfg.i("data.crop");
-        this.batch = cfg.i("train.batch");
-        int n = Math.min(cfg.i("log.val_count"), val.gridIds(crop).size());
+        this.crop = s.data().crop();
+        this.batch = s.train().batch();
+        int n = Math.min(s.log().valCount(), val.gridIds(crop).size());
         if (n == 0) throw new IllegalArgumentException("the validation split has no " + crop + "x" + crop + " crops");
         PairImages.Crops vc = val.gridCrops(crop, 0, n);
         valEo = Tensors.fromFloats(vc.eo(), n, 3, crop, crop);
         valSar = Tensors.fromFloats(vc.sar(), n, 3, crop, crop);
         window = gaussianWindow(11, 1.5);
-        double f = cfg.d("train.eo_fraction");
-        if (!(f >= 0 && f <= 1)) throw new IllegalArgumentException("train.eo_fraction must be between 0 and 1, got " + f);
-        String part = cfg.str("train.vae_part");
-        if (!"all".equals(part) && !"decoder".equals(part)) throw new IllegalArgumentException("train.vae_part must be all or decoder, got " + part);
-        decoderOnly = "decoder".equals(part);
+        decoderOnly = "decoder".equals(s.train().vaePart());
         if (decoderOnly) {
-            String init = cfg.str("model.vae_init");
-            if (init == null || init.isBlank()) {
+            if (!TrainSettings.set(s.model().vaeInit())) {
                 throw new IllegalArgumentException("train.vae_part=decoder fine-tunes a trained VAE's decoder: set model.vae_init to that VAE's folder");
             }
             // the encoder and quant_conv stay frozen, so latents (and any UNet trained on them) are unchanged
             for (Map.Entry<String, Tensor> e : vae.namedParameters().entrySet()) e.getValue().requires_grad_(isDecoder(e.getKey()));
         }
-        String sf = cfg.str("model.vae_scaling_factor");
-        if (sf != null && !sf.equals("auto") && !sf.equals("keep") && !(cfg.d("model.vae_scaling_factor") > 0)) {
-            throw new IllegalArgumentException("model.vae_scaling_factor must be auto, keep or a positive number, got " + sf);
-        }
     }
 
     public static VaeTask create(TrainConfig cfg, Path dataOverride, Progress progress) {
-        String dataDir = dataOverride != null ? dataOverride.toString() : cfg.str("data.dir");
-        if (dataOverride == null && dataDir != null && !dataDir.isBlank()) dataDir = TrainConfig.path(dataDir).toString();
-        if (dataDir == null || dataDir.isBlank()) throw new IllegalArgumentException("no training data: pass --data DIR or set data.dir");
-        PairImages[] split = PairImages.load(Path.of(dataDir), cfg.str("data.layout"), cfg.str("data.split"),
-                cfg.d("data.train_fraction"), cfg.l("train.seed"), cfg.i("data.crop"), progress);
-        torch.manual_seed(cfg.l("train.seed"));
-        String init = cfg.str("model.vae_init");
+        TrainSettings s = cfg.settings();
+        PairImages[] split = PairImages.load(s, dataOverride, progress);
+        torch.manual_seed(s.train().seed());
+        String init = s.model().vaeInit();
         AutoencoderKL vae;
-        if (init != null && !init.isBlank()) {
+        if (TrainSettings.set(init)) {
             vae = ModelBundle.loadVae(ModelBundle.resolveVaeDir(io.cdiffset.hub.HubModels.resolve(Path.of(init))));
             vae.requiresGrad(true);
         } else {
-            vae = new AutoencoderKL(ModelFactory.vaeConfig(cfg));
+            vae = new AutoencoderKL(ModelFactory.vaeConfig(s));
         }
         return new VaeTask(cfg, vae, split[0], split[1]);
     }
@@ -116,18 +104,17 @@ public final class VaeTask implements Trainer.Task {
     }
 
     @Override
-    public Object load(long step, int micro, SplittableRandom rng) {
+    public PairImages.Crops load(long step, int micro, SplittableRandom rng) {
         return train.sample(rng, Math.max(eoCount(), batch - eoCount()), crop);
     }
 
     /** EO crops per batch ({@code train.eo_fraction}); the rest are SAR crops of other places. */
     private int eoCount() {
-        return (int) Math.round(batch * cfg.d("train.eo_fraction"));
+        return (int) Math.round(batch * s.train().eoFraction());
     }
 
     @Override
-    public double microStep(Object loaded, Generator gen, double scale) {
-        PairImages.Crops c = (PairImages.Crops) loaded;
+    public double microStep(PairImages.Crops c, Generator gen, double scale) {
         int k = c.batch(), ne = eoCount();
         Tensor sar = Tensors.fromFloats(c.sar(), k, 3, crop, crop).narrow(0, k - (batch - ne), batch - ne);
         Tensor eo = Tensors.fromFloats(c.eo(), k, 3, crop, crop).narrow(0, 0, ne);
@@ -154,13 +141,13 @@ public final class VaeTask implements Trainer.Task {
         Tensor eps = gen == null ? torch.zeros_like(mean) : torch.randn(Tensors.shape(mean), new GeneratorOptional(gen), Tensors.options(ScalarType.Float));
         Tensor z = mean.add(std.mul(eps));
         Tensor kl = mean.pow(new Scalar(2)).add(logvar.exp()).sub(new Scalar(1)).sub(logvar).mul(new Scalar(0.5)).sum(new long[]{1, 2, 3}).mean();
-        return reconstruction(vae.decode(z), x).add(kl.mul(new Scalar(cfg.d("train.kl_weight"))));
+        return reconstruction(vae.decode(z), x).add(kl.mul(new Scalar(s.train().klWeight())));
     }
 
     /** L1 + ssim_weight · (1 − SSIM) of a reconstruction. */
     private Tensor reconstruction(Tensor rec, Tensor x) {
         Tensor ssim = ssim(rec, x);
-        return rec.sub(x).abs().mean().add(torch.ones_like(ssim).sub(ssim).mul(new Scalar(cfg.d("train.ssim_weight"))));
+        return rec.sub(x).abs().mean().add(torch.ones_like(ssim).sub(ssim).mul(new Scalar(s.train().ssimWeight())));
     }
 
     /** Differentiable SSIM on [-1,1] images (data range 2), Gaussian 11×11 σ 1.5, valid windows. */
@@ -212,7 +199,7 @@ public final class VaeTask implements Trainer.Task {
             m.put("val_psnr_sar", Psnr.meanOfImages(ps, ts));
             if (grid) {
                 List<List<Pictures.Cell>> rows = new ArrayList<>();
-                int k = Math.min(cfg.i("log.sample_count"), p.size());
+                int k = Math.min(s.log().sampleCount(), p.size());
                 for (int i = 0; i < k; i++) {
                     rows.add(List.of(new Pictures.Cell(t.get(i), 3, crop, crop), new Pictures.Cell(p.get(i), 3, crop, crop),
                             new Pictures.Cell(ts.get(i), 3, crop, crop), new Pictures.Cell(ps.get(i), 3, crop, crop)));
@@ -251,9 +238,8 @@ public final class VaeTask implements Trainer.Task {
      * 0.18215 for a pretrained SD UNet); or a positive number.
      */
     double scalingFactor() {
-        String s = cfg.str("model.vae_scaling_factor");
-        if ("keep".equals(s) || decoderOnly) return vae.config().scalingFactor();
-        if (s != null && !s.isBlank() && !s.equals("auto")) return cfg.d("model.vae_scaling_factor");
+        if (s.model().vaeScalingFactor().equals("keep") || decoderOnly) return vae.config().scalingFactor();
+        if (s.model().fixedScalingFactor() != null) return s.model().fixedScalingFactor();
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor z = torch.cat(new TensorVector(vae.posteriorMean(valEo), vae.posteriorMean(valSar)), 0);
             return 1.0 / z.std().item_double();

@@ -5,7 +5,9 @@ import static io.cdiffset.data.Fixtures.png;
 import static io.cdiffset.data.Fixtures.replicate;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.cdiffset.engine.Progress;
 import io.cdiffset.io.raster.GeoInfo;
+import io.cdiffset.train.PairImages;
 import io.cdiffset.io.raster.Raster;
 import io.cdiffset.io.raster.Rasters;
 import io.cdiffset.io.raster.SampleType;
@@ -13,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,17 +57,33 @@ class DatasetsTest {
         assertEquals(6, Datasets.open(dir.resolve("pairs.csv"), "auto").size());
     }
 
+    /** The demo data set's own pairs.csv (56 scenes, fixed split) with its images cropped to 32 × 32 (see its README). */
     @Test
     void realVolkovCsvOpensAndSplits() {
-        Path real = Path.of("/work/shared/data/s1s2-volkov");
-        Assumptions.assumeTrue(Files.isRegularFile(real.resolve("pairs.csv")), "shared demo data not present");
+        Path real = Path.of("src/test/resources/data/s1s2-volkov-32");
         PairDataset ds = Datasets.open(real, "auto");
         assertEquals(56, ds.size());
         Split s = Splits.fromColumn(ds);
         assertEquals(44, s.train().length);
         assertEquals(12, s.test().length);
-        Datasets.validate(ds, 256, false);
-        assertEquals(16 * 12, FixedCrops.plan(ds, s.test(), 256).size());
+        Datasets.validate(ds, 32, false);
+        // the training loader's validation grid: 4 × 4 non-overlapping 8-pixel crops per test scene
+        PairImages[] split = PairImages.load(real, "auto", "auto", 0.8, 2024, 8, Progress.NONE);
+        assertEquals(16 * 12, split[1].gridIds(8).size());
+    }
+
+    /** SpaceNet6's float SAR through the training loader: every crop value in the model's [-1, 1]. */
+    @Test
+    void spaceNet6FloatSarThroughTheTrainingLoader() {
+        spaceNet6(dir, 2, 2);
+        PairImages[] split = PairImages.load(dir, "auto", "random", 0.5, 1, 8, Progress.NONE);
+        PairImages.Crops c = split[0].sample(new java.util.SplittableRandom(1), 2, 8);
+        float min = 1, max = -1;
+        for (float v : c.sar()) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        assertTrue(min >= -1f && max <= 1f && max > min, "SAR range " + min + " .. " + max);
     }
 
     @Test

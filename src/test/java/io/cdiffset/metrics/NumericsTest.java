@@ -54,8 +54,16 @@ class NumericsTest {
                 row[j] = (float) r.nextGaussian();
             }
         }
-        Fid.Stats s = Fid.stats(f);
-        assertEquals(0.0, Fid.frechetDistance(s, s), 1e-9);
+        // the same set shifted by a constant vector v: same covariance, so FID = |v|² (computed here by hand)
+        float[][] shifted = new float[f.length][f[0].length];
+        double v2 = 0;
+        for (int j = 0; j < f[0].length; j++) {
+            float v = 0.25f * (j % 4) - 0.5f; // exact in float
+            v2 += (double) v * v;
+            for (int i = 0; i < f.length; i++) shifted[i][j] = f[i][j] + v;
+        }
+        assertEquals(8 * (0.25 + 0.0625 + 0 + 0.0625), v2, 1e-12); // 8 dimensions each of v = -0.5, -0.25, 0, 0.25
+        assertEquals(v2, Fid.frechetDistance(Fid.stats(f), Fid.stats(shifted)), 1e-4);
         // diagonal case: sqrt(a)·sqrt(b) per entry
         double[][] s1 = {{4, 0}, {0, 9}};
         double[][] s2 = {{1, 0}, {0, 16}};

@@ -226,4 +226,20 @@ class InspectorTest {
             for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
         }
     }
+
+    /**
+     * A weights file in its component folder is checked against the config.json beside it: the shipped demo VAE
+     * (narrower than SD 2.1-base's) is OK, with as many tensors and parameters as its own config builds; against
+     * SD 2.1-base's built-in config it reported 178 wrong shapes.
+     */
+    @Test
+    void aWeightsFileIsCheckedAgainstTheConfigBesideIt() {
+        Path f = Path.of("models/default/vae/diffusion_pytorch_model.safetensors");
+        Inspector.Report r = Inspector.analyze(f);
+        assertTrue(r.ok(), r.text());
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("config.json")), r.text());
+        var vae = io.cdiffset.nn.Module.shapesOnly(() -> new io.cdiffset.model.vae.AutoencoderKL(
+                io.cdiffset.model.vae.VaeConfig.from(ConfigJson.read(Path.of("models/default/vae/config.json")))));
+        assertEquals(Inspector.shapes(vae).size(), r.component("vae").tensors(), r.text());
+    }
 }

@@ -122,6 +122,11 @@ class TrainConfigFuzzTest {
                 }
             }
             c.toYaml();
+            try {
+                c.settings(); // the typed settings: every value checked, one-line errors
+            } catch (IllegalArgumentException ex) {
+                oneLine(ex, s);
+            }
         } catch (IllegalArgumentException e) {
             oneLine(e, s);
         } catch (Throwable t) {

@@ -99,6 +99,26 @@ class TrainerTest {
         assertTrue(last < 0.7 * first, "loss did not fall: " + first + " → " + last);
     }
 
+    /**
+     * Native memory over the real training loop ({@link Trainer#run}: batch loading, forward, backward, AdamW, logs),
+     * sampled after every optimizer step: it must not grow with the number of steps done.
+     */
+    @Test
+    void nativeMemoryDoesNotGrowPerTrainingStep() {
+        TrainConfig cfg = tiny(42, "log.checkpoint_every=1000", "log.every=1000");
+        UNetTask task = UNetTask.create(cfg, null, Progress.NONE);
+        Trainer trainer = new Trainer(cfg, task, tmp.resolve("run-memory"), Progress.NONE);
+        io.cdiffset.engine.GrowthProbe probe = new io.cdiffset.engine.GrowthProbe();
+        trainer.afterStep = s -> {
+            if (s < 42) probe.sample(); // the last step also validates and checkpoints
+        };
+        trainer.run(false);
+        assertEquals(41, probe.count());
+        double growth = probe.growthMb(10);
+        System.out.printf("training loop: native memory growth %.2f MB over steps 10→41 (%.1f KB per step)%n", growth, growth * 1000 / 31);
+        assertTrue(growth < 8, "native memory grew by " + growth + " MB over 31 training steps");
+    }
+
     @Test
     void resumedRunReachesTheSameWeightsAsAnUninterruptedOne() throws Exception {
         Path a = tmp.resolve("run-a"), b = tmp.resolve("run-b");

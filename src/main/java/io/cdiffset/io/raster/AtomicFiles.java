@@ -77,6 +77,11 @@ public final class AtomicFiles {
         });
     }
 
+    /** Writes {@code text} as UTF-8 atomically. */
+    public static void writeString(Path target, String text) throws IOException {
+        writeBytes(target, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** Writes the whole byte array atomically. */
     public static void writeBytes(Path target, byte[] bytes) throws IOException {
         write(target, out -> out.write(bytes));

@@ -165,51 +165,58 @@ public final class UNet2DConditionModel extends Module {
         if (debug != null) debug.accept("conv_in", h);
         Deque<Tensor> skips = new ArrayDeque<>();
         skips.push(h);
-        // Each block runs in its own PointerScope (Scopes.scoped) so that its intermediates are released as soon as
-        // it returns instead of when the caller's scope closes; the ops, and so the numbers, are the same.
         for (int i = 0; i < downBlocks.size(); i++) {
             Level lvl = downBlocks.get(i);
             for (int j = 0; j < lvl.resnets.size(); j++) {
-                ResnetBlock2D r = lvl.resnets.get(j);
-                Transformer2D a = lvl.hasAttention ? lvl.attentions.get(j) : null;
-                Tensor in = h;
-                h = Scopes.scoped(() -> r.forward(in, embAct));
-                if (a != null) h = attend(a, h, context);
+                h = resnet(lvl.resnets.get(j), h, null, embAct);
+                if (lvl.hasAttention) h = attend(lvl.attentions.get(j), h, context);
                 skips.push(h);
             }
             if (lvl.sampler != null) {
-                Tensor in = h;
-                h = Scopes.scoped(() -> lvl.sampler.forward(in));
+                h = downsample(lvl.sampler, h);
                 skips.push(h);
             }
             if (debug != null) debug.accept("down_blocks." + i, h);
         }
-        Tensor mid = h;
-        h = Scopes.scoped(() -> midBlock.resnets.get(0).forward(mid, embAct));
+        h = resnet(midBlock.resnets.get(0), h, null, embAct);
         h = attend(midBlock.attentions.get(0), h, context);
-        Tensor mid2 = h;
-        h = Scopes.scoped(() -> midBlock.resnets.get(1).forward(mid2, embAct));
+        h = resnet(midBlock.resnets.get(1), h, null, embAct);
         if (debug != null) debug.accept("mid_block", h);
         for (int i = 0; i < upBlocks.size(); i++) {
             Level lvl = upBlocks.get(i);
             for (int j = 0; j < lvl.resnets.size(); j++) {
-                ResnetBlock2D r = lvl.resnets.get(j);
-                Tensor in = h, skip = skips.pop();
-                h = Scopes.scoped(() -> r.forward(torch.cat(new TensorVector(in, skip), 1), embAct));
+                h = resnet(lvl.resnets.get(j), h, skips.pop(), embAct);
                 if (lvl.hasAttention) h = attend(lvl.attentions.get(j), h, context);
             }
-            if (lvl.sampler != null) {
-                Tensor next = skips.peek(), in = h;
-                h = Scopes.scoped(() -> lvl.sampler.forward(Tensors.upsampleNearest(in, next.size(2), next.size(3))));
-            }
+            if (lvl.sampler != null) h = upsample(lvl.sampler, h, skips.peek());
             if (debug != null) debug.accept("up_blocks." + i, h);
         }
-        Tensor last = h;
-        return Scopes.scoped(() -> convOut.forward(convNormOut.forwardSilu(last)));
+        return output(h);
+    }
+
+    // Each block below runs in its own PointerScope (Scopes.scoped) so that its intermediates are released as soon as
+    // it returns instead of when the caller's scope closes; the ops, and so the numbers, are the same.
+
+    /** A resnet block; on the way up, its input is {@code h} concatenated with the skip connection (inside the scope). */
+    private static Tensor resnet(ResnetBlock2D r, Tensor h, Tensor skip, Tensor emb) {
+        return Scopes.scoped(() -> r.forward(skip == null ? h : torch.cat(new TensorVector(h, skip), 1), emb));
     }
 
     private static Tensor attend(Transformer2D a, Tensor h, Tensor context) {
         return Scopes.scoped(() -> a.forward(h, context));
+    }
+
+    private static Tensor downsample(Conv2d conv, Tensor h) {
+        return Scopes.scoped(() -> conv.forward(h));
+    }
+
+    /** Nearest upsampling to the size of the next skip connection, then the upsampler's convolution. */
+    private static Tensor upsample(Conv2d conv, Tensor h, Tensor nextSkip) {
+        return Scopes.scoped(() -> conv.forward(Tensors.upsampleNearest(h, nextSkip.size(2), nextSkip.size(3))));
+    }
+
+    private Tensor output(Tensor h) {
+        return Scopes.scoped(() -> convOut.forward(convNormOut.forwardSilu(h)));
     }
 
     /** One down / mid / up block: resnets, optional attentions, optional down- or upsampler. */
