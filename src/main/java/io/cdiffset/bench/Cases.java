@@ -204,6 +204,10 @@ final class Cases {
                         c -> translate(c, size, p, true)));
             }
         }
+        for (Precision p : Precision.values()) {
+            d.add(new Def("shipped-256-" + key(p), "256² translation " + key(p) + " with the shipped model's own sampling.json, against DDIM 50 in the same run", true,
+                    c -> shippedSampling(c, p)));
+        }
         d.add(new Def("native-100", "native memory over 100 DDIM steps", true, Cases::nativeMemory));
         return d;
     }
@@ -521,6 +525,45 @@ final class Cases {
         r.extra.put("per_step_s", Stats.of(perStep).median());
         r.extra.put("unet_parameters", bundle.unet().parameterCount());
         r.extra.put("weight_bytes", bundle.unet().parameterBytes() + bundle.vae().parameterBytes());
+        return List.of(r);
+    }
+
+    /**
+     * The shipped default model at 256² with the sampling its {@code sampling.json} names (what a user's
+     * {@code translate} runs), and with C-DiffSET's DDIM 50 at the same SAR guidance, timed alternately in one run:
+     * the ratio is the speed-up the shipped settings give.
+     */
+    static List<Row> shippedSampling(Ctx c, Precision p) throws Exception {
+        if (c.scale.tiny) throw new Skip("--tiny: the shipped default model is not a tiny model");
+        Path dir = c.scale.defaultModel;
+        if (dir == null || !Files.isDirectory(dir)) throw new Skip("no shipped default model (pass --model DIR)");
+        ModelBundle bundle = ModelBundle.load(dir, null).prepare(p);
+        io.cdiffset.diffusion.SamplingSettings shipped = bundle.sampling();
+        io.cdiffset.diffusion.SamplingSettings ddim50 = shipped.with("ddim", 50, null);
+        int size = 256;
+        float[] sar = new float[3 * size * size];
+        SplittableRandom rng = new SplittableRandom(9);
+        for (int i = 0; i < sar.length; i++) sar[i] = (float) (rng.nextDouble() * 2 - 1);
+        c.measuring();
+        io.cdiffset.diffusion.SamplingSettings[] both = {shipped, ddim50};
+        for (io.cdiffset.diffusion.SamplingSettings s : both) new SceneTranslator(bundle, new SceneTranslator.Options(s, 0, size, 64, 1, p)).translate(sar, size, size, Progress.NONE);
+        int reps = Math.max(2, c.scale.translateReps);
+        double[][] t = new double[2][reps];
+        for (int i = 0; i < reps; i++) {
+            for (int k = 0; k < 2; k++) {
+                long t0 = System.nanoTime();
+                new SceneTranslator(bundle, new SceneTranslator.Options(both[k], 0, size, 64, 1, p)).translate(sar, size, size, Progress.NONE);
+                t[k][i] = secs(t0);
+            }
+            c.say("run %d/%d: shipped (%s) %.2f s, DDIM 50 %.2f s", i + 1, reps, shipped.describe(), t[0][i], t[1][i]);
+        }
+        Row r = new Row("shipped-256-" + key(p), "translate 256² " + key(p) + ", shipped sampling (" + shipped.describe() + ")", c.caseName, key(p));
+        r.stats = Stats.of(t[0]);
+        double ddim = Stats.of(t[1]).median();
+        r.notes.add(String.format(Locale.ROOT, "DDIM 50 in the same run: median %.2f s; shipped / DDIM 50 = %.2f", ddim, r.stats.median() / ddim));
+        if (p == Precision.BF16) r.notes.add("bf16 weights, autocast");
+        r.extra.put("ddim50_median_s", ddim);
+        r.extra.put("ratio_vs_ddim50", r.stats.median() / ddim);
         return List.of(r);
     }
 

@@ -25,7 +25,7 @@ class DefaultModelReferenceTest {
 
     @Test
     void defaultModelReproducesTheStoredReference(@TempDir Path out) throws IOException {
-        TranslateOptions o = TranslateOptions.defaults().withSeed(0).withConfidence(true).withSampling(null, 10, null);
+        TranslateOptions o = TranslateOptions.defaults().withSeed(0).withConfidence(true).withSampling("ddim", 10, null);
         Translation t = Translation.load(Path.of("models/default"), null, o, line -> {});
         assertEquals(10.0, t.sampling().sarGuidance(), "the model's sampling.json gives SAR guidance 10");
         Translation.Result r = t.translateFile(Path.of("samples/sar/" + NAME + ".png"), out, Progress.NONE);
