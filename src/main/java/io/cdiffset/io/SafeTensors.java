@@ -57,14 +57,7 @@ public final class SafeTensors implements WeightFile {
     }
 
     public static SafeTensors open(Path path) {
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new WeightsException(path + ": file not found; check the path");
-        } catch (IOException e) {
-            throw new WeightsException(path + ": cannot open (" + e.getMessage() + ")");
-        }
+        FileChannel ch = WeightFiles.openChannel(path);
         try {
             return parse(path, ch);
         } catch (RuntimeException e) {

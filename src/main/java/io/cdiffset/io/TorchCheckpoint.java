@@ -81,14 +81,7 @@ public final class TorchCheckpoint implements WeightFile {
 
     public static TorchCheckpoint open(Path path) {
         byte[] head = new byte[4];
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new WeightsException(path + ": file not found; check the path");
-        } catch (IOException e) {
-            throw new WeightsException(path + ": cannot open (" + e.getMessage() + ")");
-        }
+        FileChannel ch = WeightFiles.openChannel(path);
         try {
             ByteBuffer hb = ByteBuffer.wrap(head);
             while (hb.hasRemaining() && ch.read(hb) >= 0) {

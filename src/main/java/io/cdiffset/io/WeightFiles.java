@@ -28,6 +28,17 @@ public final class WeightFiles {
         return false;
     }
 
+    /** Opens a weights file for reading; a missing or unreadable file is a one-line {@link WeightsException}. */
+    static java.nio.channels.FileChannel openChannel(Path path) {
+        try {
+            return java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new WeightsException(path + ": file not found; check the path");
+        } catch (IOException e) {
+            throw new WeightsException(path + ": cannot open (" + e.getMessage() + ")");
+        }
+    }
+
     /** Opens a weights file, choosing the reader from its first bytes. */
     public static WeightFile open(Path path) {
         byte[] head;
