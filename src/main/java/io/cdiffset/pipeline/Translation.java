@@ -143,7 +143,7 @@ public final class Translation {
         Outputs o = outputs(in, outDir, options);
         Files.createDirectories(outDir);
         List<Path> written;
-        try (SceneWriter sink = new SceneWriter(w, h, geo, o.eo(), o.confidencePng(), o.confidenceTif())) {
+        try (SceneWriter sink = new SceneWriter(w, h, geo, options.format().equals("cog"), o.eo(), o.confidencePng(), o.confidenceTif())) {
             translator.translate(source, h, w, sink, progress);
             written = sink.commit();
         }
@@ -184,12 +184,12 @@ public final class Translation {
     }
 
     /**
-     * OUT/&lt;name&gt;.tif (georeferenced input) or .png, and with the confidence option
+     * OUT/&lt;name&gt;.tif (georeferenced input, or the cog format) or .png, and with the confidence option
      * OUT/&lt;name&gt;_confidence.png and _confidence.tif.
      */
     public static Outputs outputs(Input input, Path outDir, TranslateOptions options) {
         String stem = stem(input.file());
-        Path eo = outDir.resolve(stem + (input.georeferenced() ? ".tif" : ".png"));
+        Path eo = outDir.resolve(stem + (input.georeferenced() || options.format().equals("cog") ? ".tif" : ".png"));
         return options.confidence() ? new Outputs(eo, outDir.resolve(stem + "_confidence.png"), outDir.resolve(stem + "_confidence.tif"))
                 : new Outputs(eo, null, null);
     }
