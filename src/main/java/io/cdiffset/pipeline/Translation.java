@@ -106,6 +106,11 @@ public final class Translation {
         return options;
     }
 
+    /** The scene translator (windows, groups, blend) this translation runs; a distributed job follows its {@link SceneTranslator#plan}. */
+    public SceneTranslator sceneTranslator() {
+        return translator;
+    }
+
     /** The sampling this translation runs (options over the model's {@code sampling.json} over C-DiffSET's). */
     public SamplingSettings sampling() {
         return sampling;
@@ -121,10 +126,7 @@ public final class Translation {
         Input in = check(List.of(input), options).get(0);
         checkOutputs(List.of(input), List.of(in), outDir, options);
         RasterHeader hdr = in.header();
-        int factor = model.vae().config().factor();
-        long latH = (Math.min(options.tile(), hdr.height()) + factor - 1) / factor, latW = (Math.min(options.tile(), hdr.width()) + factor - 1) / factor;
-        long lat = Math.max(latH, latW); // as the windows of the largest image a run has (the check is cached per CPU)
-        KernelCheck.forInference(model.unet().config(), model.vae().config(), lat, lat, options.precision(), log);
+        checkKernels(hdr);
         SarSource source;
         GeoInfo geo;
         int h = hdr.height(), w = hdr.width();
@@ -150,6 +152,18 @@ public final class Translation {
         int[] padded = translator.paddedSize(h, w);
         int windows = SceneTranslator.windows(padded[0], padded[1], options.tile(), options.overlap()).size();
         return new Result(input, written, windows, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Makes sure the kernel paths the windows of an image of this size run are right on this CPU ({@link KernelCheck};
+     * cached per CPU, so cheap after the first call). Every process that translates windows calls it first, so all
+     * of them run the same kernels.
+     */
+    public void checkKernels(RasterHeader hdr) {
+        int factor = model.vae().config().factor();
+        long latH = (Math.min(options.tile(), hdr.height()) + factor - 1) / factor, latW = (Math.min(options.tile(), hdr.width()) + factor - 1) / factor;
+        long lat = Math.max(latH, latW); // as the windows of the largest image a run has (the check is cached per CPU)
+        KernelCheck.forInference(model.unet().config(), model.vae().config(), lat, lat, options.precision(), log);
     }
 
     /** The image files of the given files and folders (a folder's images sorted by name); one-line error if none. */
