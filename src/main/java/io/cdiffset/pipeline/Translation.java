@@ -78,8 +78,7 @@ public final class Translation {
         if (options.confidence() && model.unet().config().outChannels() <= 4) {
             throw new InputException("--confidence: this model has no variance head (4 output channels)");
         }
-        this.translator = new SceneTranslator(model, new SceneTranslator.Options(sampling, options.seed(), options.tile(), options.overlap(),
-                options.batch(), options.precision()));
+        this.translator = newSceneTranslator();
     }
 
     /** Loads a model folder (or single file; {@code unet} may override its UNet) and prepares it for the options' precision. */
@@ -104,6 +103,15 @@ public final class Translation {
 
     public TranslateOptions options() {
         return options;
+    }
+
+    /**
+     * Another scene translator over the same model with the same options, for a thread of its own: a translator is
+     * not thread-safe (multistep samplers keep per-run state), the model weights are shared read-only.
+     */
+    public SceneTranslator newSceneTranslator() {
+        return new SceneTranslator(model, new SceneTranslator.Options(sampling, options.seed(), options.tile(), options.overlap(),
+                options.batch(), options.precision()));
     }
 
     /** The scene translator (windows, groups, blend) this translation runs; a distributed job follows its {@link SceneTranslator#plan}. */

@@ -22,6 +22,8 @@ final class ExecutorModels {
     private static Translation loaded;
     private static CanvasKey canvasKey;
     private static Tensor canvas;
+    private static final ThreadLocal<Translation> THREAD_OWNER = new ThreadLocal<>();
+    private static final ThreadLocal<SceneTranslator> THREAD_TRANSLATOR = new ThreadLocal<>();
 
     private ExecutorModels() {}
 
@@ -39,6 +41,19 @@ final class ExecutorModels {
             loadedKey = key;
         }
         return loaded;
+    }
+
+    /**
+     * A scene translator of the job's model for the calling task thread: the model is shared by the JVM, the
+     * translator (whose multistep samplers keep per-run state) is the thread's own, as tasks may run side by side.
+     */
+    static SceneTranslator sceneTranslator(JobSpec spec) {
+        Translation t = translation(spec);
+        if (THREAD_OWNER.get() != t) {
+            THREAD_TRANSLATOR.set(t.newSceneTranslator());
+            THREAD_OWNER.set(t);
+        }
+        return THREAD_TRANSLATOR.get();
     }
 
     /** The scene's seeded noise canvas ({@link SceneTranslator#noiseCanvas}), made once per scene and JVM. */

@@ -264,9 +264,8 @@ public final class SparkTranslate {
             if (Files.isRegularFile(target)) return new GroupDone(job.index(), g, n, 0, null); // an earlier run (or attempt) finished it
             Path file = SceneFiles.local(job.scene());
             RasterHeader hdr = Rasters.readHeader(file);
-            Translation t = ExecutorModels.translation(spec);
-            t.checkKernels(hdr);
-            SceneTranslator st = t.sceneTranslator();
+            ExecutorModels.translation(spec).checkKernels(hdr);
+            SceneTranslator st = ExecutorModels.sceneTranslator(spec);
             float[] sar = SceneTranslator.groupSar(source(file, hdr, job.limits()), plan, g);
             SceneTranslator.WindowOutputs r = st.translateGroup(plan.group(g), sar, ExecutorModels.canvas(spec.options().seed(), plan.hp(), plan.wp()), null);
             writeGroup(target, r);

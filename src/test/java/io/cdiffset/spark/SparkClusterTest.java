@@ -37,7 +37,7 @@ class SparkClusterTest {
     static Path tmp;
 
     @Test
-    @Timeout(value = 170, unit = TimeUnit.SECONDS)
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void standaloneClusterSurvivesAKilledWorkerAndEqualsSingleProcess() throws Exception {
         SparkTranslateTest.modelDir = TestModels.tinyModel(tmp.resolve("model"));
         SparkTranslateTest.scenes = Files.createDirectories(tmp.resolve("scenes"));
@@ -47,7 +47,7 @@ class SparkClusterTest {
         int threads = torch.get_num_threads();
         torch.set_num_threads(1); // as each executor: 1 core, 1 libtorch thread
         try {
-            SparkTranslateTest.reference(ref);
+            SparkTranslateTest.reference(ref, 1);
         } finally {
             torch.set_num_threads(threads);
         }
@@ -75,7 +75,7 @@ class SparkClusterTest {
                     Thread.sleep(200);
                 }
                 List<String> list = SceneFiles.list(SparkTranslateTest.scenes.toString(), sc.hadoopConfiguration());
-                JobSpec spec = SparkTranslateTest.spec(out, 1);
+                JobSpec spec = SparkTranslateTest.spec(out, 1, 1); // one window per task: 5 tasks
                 ByteArrayOutputStream log = new ByteArrayOutputStream();
                 CompletableFuture<SparkTranslate.Report> run = CompletableFuture.supplyAsync(() -> {
                     try {

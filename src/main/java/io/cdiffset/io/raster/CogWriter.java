@@ -14,8 +14,8 @@ import java.util.List;
 /**
  * Writes a Cloud-Optimized GeoTIFF row band by row band: 256×256 internal tiles, DEFLATE, and 2× overviews (box
  * average) down to the first level that fits one tile, with every IFD at the start of the file, overview data
- * before full-resolution data (smallest first) and GDAL's structural-metadata header ({@code LAYOUT=COG} in
- * {@code gdalinfo}) — the layout readers use to fetch only the tiles and level they need over HTTP.
+ * before full-resolution data (smallest first), GDAL's structural-metadata header ({@code LAYOUT=COG} in
+ * {@code gdalinfo}) and its block leaders and trailers (each tile's size before it, its last 4 bytes after it) — the layout readers use to fetch only the tiles and level they need over HTTP.
  * <p>
  * Memory is bounded by one band of 256 rows per level (the tiles are cut and compressed as soon as a band is full);
  * the compressed tiles of each level wait in a temporary file next to the output until {@link #finish} knows every
@@ -124,9 +124,12 @@ public final class CogWriter implements RasterRowWriter {
                 }
                 byte[] z = Codecs.deflate(tile, 0, tile.length);
                 int i = ty * tilesX + tx;
-                offs[i] = dataPos;
+                // GDAL's COG block leader (the size, 4 bytes) and trailer (the last 4 bytes again): a reader can check
+                // that a tile it fetched by range is whole
+                ByteBuffer buf = ByteBuffer.allocate(4 + z.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+                buf.putInt(z.length).put(z).put(z, z.length - 4, 4).flip();
+                offs[i] = dataPos + 4;
                 cnts[i] = z.length;
-                ByteBuffer buf = ByteBuffer.wrap(z);
                 while (buf.hasRemaining()) dataPos += data.write(buf, dataPos);
             }
             bandRows = 0;
@@ -201,7 +204,7 @@ public final class CogWriter implements RasterRowWriter {
         // IFDs first (full resolution, then overviews), their overflow values after each; then tile data
         List<List<Entry>> ifds = new ArrayList<>();
         for (int i = 0; i < levels.size(); i++) ifds.add(entries(i, new long[levels.get(i).offs.length]));
-        long pos = 8 + ghost.length;
+        long pos = 8 + ghost.length + (ghost.length & 1); // the first IFD on a word boundary
         long[] ifdOff = new long[levels.size()];
         for (int i = 0; i < levels.size(); i++) {
             ifdOff[i] = pos;
@@ -239,9 +242,10 @@ public final class CogWriter implements RasterRowWriter {
 
     /** GDAL's COG structural metadata, between the TIFF header and the first IFD. */
     private static byte[] ghostHeader() {
-        String body = "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nKNOWN_INCOMPATIBLE_EDITION=NO\n ";
+        String body = "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\nBLOCK_TRAILER=LAST_4_BYTES_REPEATED\n"
+                + "KNOWN_INCOMPATIBLE_EDITION=NO\n ";
         String head = String.format("GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n", body.length());
-        return (head + body).getBytes(StandardCharsets.US_ASCII); // even length: the IFD starts on a word boundary
+        return (head + body).getBytes(StandardCharsets.US_ASCII);
     }
 
     private List<Entry> entries(int level, long[] tileOffsets) {
