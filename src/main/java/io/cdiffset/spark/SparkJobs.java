@@ -31,6 +31,10 @@ public final class SparkJobs {
         for (Map.Entry<String, String> e : conf.entrySet()) c.set(e.getKey(), e.getValue());
         if (!c.contains("spark.executor.extraJavaOptions")) c.set("spark.executor.extraJavaOptions", EXECUTOR_JAVA_OPTIONS);
         c.setIfMissing("spark.ui.showConsoleProgress", "false"); // our own progress lines instead
+        if (c.get("spark.master").startsWith("local")) { // one JVM: nothing to reach from outside
+            c.setIfMissing("spark.driver.host", "127.0.0.1");
+            c.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+        }
         return new JavaSparkContext(c);
     }
 
