@@ -56,7 +56,7 @@ class SparkClusterTest {
         try {
             int port = freePort();
             Path home = Files.createDirectories(tmp.resolve("spark-home/jars")).getParent(); // SPARK_HOME with no jars of its own
-            procs.add(start("master", home, List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "" + port,
+            procs.add(start("master", home, List.of("-Dspark.master.rest.enabled=false", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "" + port,
                     "--webui-port", "" + freePort())));
             waitForPort(port, 60);
             String url = "spark://127.0.0.1:" + port;
