@@ -43,4 +43,9 @@ public record JobSpec(String modelDir, String unet, TranslateOptions options, St
                 Integer.toString(o.batch()), o.precision().name());
         return Integer.toHexString(s.hashCode());
     }
+
+    /** {@link #resultKey} plus what changes the set of output files (format, confidence): a scene's manifest key. */
+    public String outputKey() {
+        return resultKey() + "-" + options.format() + (options.confidence() ? "-confidence" : "");
+    }
 }

@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * The record that a scene's outputs are complete: {@code OUT/_manifest/<scene>.json} lists each output file with its
- * size and SHA-256 and the job's result key ({@link JobSpec#resultKey}). Written last, after every output is
+ * size and SHA-256 and the job's output key ({@link JobSpec#outputKey}). Written last, after every output is
  * published, so a scene with a manifest whose files all still match is done; anything else (no manifest, a file
  * missing, changed or truncated, other settings) is redone by the next run.
  */

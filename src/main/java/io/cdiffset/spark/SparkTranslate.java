@@ -225,7 +225,7 @@ public final class SparkTranslate {
         long t0 = System.nanoTime();
         String stem = SceneFiles.stem(scene);
         try {
-            if (SceneManifest.complete(spec.out(), stem, spec.resultKey())) {
+            if (SceneManifest.complete(spec.out(), stem, spec.outputKey())) {
                 return new SceneJob(index, scene, null, null, false, 0, new SceneReport(scene, Status.SKIPPED, "outputs complete", 0, 0));
             }
             Path file = SceneFiles.local(scene);
@@ -332,7 +332,7 @@ public final class SparkTranslate {
                 for (int g = 0; g < plan.groups(); g++) a.add(g, readGroup(groupFile(spec, job.scene(), g)));
                 written = sink.commit();
             }
-            SceneManifest.write(spec.out(), SceneFiles.stem(job.scene()), job.scene(), spec.resultKey(), written);
+            SceneManifest.write(spec.out(), SceneFiles.stem(job.scene()), job.scene(), spec.outputKey(), written);
             AtomicFiles.deleteTree(workDir(spec, job.scene()));
             return new SceneReport(job.scene(), Status.DONE, null, plan.windows().size(), (System.nanoTime() - t0) / 1e9);
         } catch (Exception e) {
