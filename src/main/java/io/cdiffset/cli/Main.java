@@ -10,7 +10,7 @@ import java.io.UncheckedIOException;
 /** cdiffset — SAR-to-EO translation with C-DiffSET on libtorch. Exit codes: 0 ok, 1 failure, 2 bad input/usage. */
 @Command(name = "cdiffset", mixinStandardHelpOptions = true, version = "cdiffset 0.1.0",
         description = "SAR-to-EO image translation (C-DiffSET latent diffusion) on libtorch.",
-        subcommands = {TranslateCommand.class, EvaluateCommand.class, TrainCommand.class, TrainVaeCommand.class,
+        subcommands = {TranslateCommand.class, SparkTranslateCommand.class, EvaluateCommand.class, TrainCommand.class, TrainVaeCommand.class,
                 InspectCommand.class, CheckParityCommand.class, BenchCommand.class, ExportCommand.class, DoctorCommand.class, PullCommand.class,
                 ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -28,13 +28,15 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1", description = "windows translated together (default: ${DEFAULT-VALUE})") int batch;
     @Option(names = "--max-pixels", paramLabel = "N", description = {"refuse images larger than N pixels, before any pixel memory is used (default: "
             + Rasters.MAX_WHOLE_PIXELS + " for PNG / JPEG, read whole; " + Rasters.MAX_STREAMED_PIXELS + " for TIFF, streamed)"}) Long maxPixels;
+    @Option(names = "--format", defaultValue = "auto", description = {"auto: GeoTIFF for a georeferenced input, else PNG;",
+            "cog: Cloud-Optimized GeoTIFF (256² tiles, overviews, DEFLATE), with the input's georeferencing when it has one (default: ${DEFAULT-VALUE})"}) String format;
     @CommandLine.Mixin ModelOptions model;
     @CommandLine.Mixin SamplingOptions sampling;
 
     @Override
     public Integer call() throws IOException {
         TranslateOptions opt = new TranslateOptions(sampling.sampler, sampling.steps, sampling.sarGuidance, sampling.seed, tile, overlap, batch,
-                Precision.parse(model.precision), confidence, overwrite, maxPixels, "auto");
+                Precision.parse(model.precision), confidence, overwrite, maxPixels, format);
         Path modelDir = model.modelDir();
         Path unet = model.unetFile();
         model.checkDevice();

@@ -20,6 +20,19 @@ public final class SarRows {
         Raster read(int y0, int rows);
     }
 
+    /**
+     * The per-band stretch of a non-U8 image: its 1st and 99th percentiles (empty arrays for U8 data, which is not
+     * stretched). A scene-level statistic: a job that reads a scene in parts computes it once and hands the same
+     * limits to every part, so each part's values equal those of the whole-file read.
+     */
+    public record Limits(double[] lo, double[] hi) implements java.io.Serializable {
+        public Limits {
+            lo = lo.clone();
+            hi = hi.clone();
+            if (lo.length != hi.length) throw new IllegalArgumentException("lo and hi need one value per band");
+        }
+    }
+
     /** Values per chunk of a statistics pass (16 MB of floats). */
     static final int CHUNK_VALUES = 1 << 22;
 
@@ -38,6 +51,14 @@ public final class SarRows {
      * @param fileName name used in error messages
      */
     public SarRows(RowReader reader, int width, int height, int bands, SampleType type, String fileName) {
+        this(reader, width, height, bands, type, fileName, null);
+    }
+
+    /**
+     * As {@link #SarRows(RowReader, int, int, int, SampleType, String)}, with the stretch limits of an earlier scan
+     * of the same image ({@link #limits()}); null scans the image as that constructor does.
+     */
+    public SarRows(RowReader reader, int width, int height, int bands, SampleType type, String fileName, Limits limits) {
         SarMapping.checkBands(bands, fileName);
         this.reader = reader;
         this.width = width;
@@ -46,13 +67,30 @@ public final class SarRows {
         this.u8 = type == SampleType.U8;
         this.lo = new double[bands];
         this.hi = new double[bands];
-        if (!u8) stretchLimits(fileName);
+        if (u8) return;
+        if (limits == null) {
+            stretchLimits(fileName);
+        } else {
+            if (limits.lo().length != bands) throw new IllegalArgumentException("limits for " + limits.lo().length + " bands, image has " + bands);
+            System.arraycopy(limits.lo(), 0, lo, 0, bands);
+            System.arraycopy(limits.hi(), 0, hi, 0, bands);
+        }
+    }
+
+    /** This image's stretch limits (empty for U8 data), to hand to other readers of the same image. */
+    public Limits limits() {
+        return u8 ? new Limits(new double[0], new double[0]) : new Limits(lo, hi);
     }
 
     /** Rows of a TIFF (or any file {@link Rasters#readWindow} reads) described by {@code header}. */
     public static SarRows open(Path file, RasterHeader header) {
+        return open(file, header, null);
+    }
+
+    /** As {@link #open(Path, RasterHeader)} with known stretch limits (null: scan the file for them). */
+    public static SarRows open(Path file, RasterHeader header, Limits limits) {
         return new SarRows((y0, rows) -> Rasters.readWindow(file, 0, y0, header.width(), rows), header.width(),
-                header.height(), header.bands(), header.sampleType(), file.getFileName().toString());
+                header.height(), header.bands(), header.sampleType(), file.getFileName().toString(), limits);
     }
 
     public int width() {

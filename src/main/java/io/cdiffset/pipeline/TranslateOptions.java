@@ -20,11 +20,14 @@ import io.cdiffset.engine.Precision;
  * @param overwrite   replace outputs that exist (an input is never overwritten)
  * @param maxPixels   refuse images larger than this (null: the readers' own limits)
  * @param format      output format: {@code auto} (GeoTIFF with the georeferencing of a georeferenced input, else PNG)
+ *                    or {@code cog} (Cloud-Optimized GeoTIFF: tiles, overviews, DEFLATE; georeferenced when the
+ *                    input is)
  */
 public record TranslateOptions(String sampler, Integer steps, Double sarGuidance, long seed, int tile, int overlap, int batch,
-                               Precision precision, boolean confidence, boolean overwrite, Long maxPixels, String format) {
+                               Precision precision, boolean confidence, boolean overwrite, Long maxPixels, String format)
+        implements java.io.Serializable {
     /** The output formats {@link #format} accepts. */
-    public static final java.util.List<String> FORMATS = java.util.List.of("auto");
+    public static final java.util.List<String> FORMATS = java.util.List.of("auto", "cog");
 
     public TranslateOptions {
         if (precision == null) precision = Precision.FP32;

@@ -78,8 +78,7 @@ public final class Translation {
         if (options.confidence() && model.unet().config().outChannels() <= 4) {
             throw new InputException("--confidence: this model has no variance head (4 output channels)");
         }
-        this.translator = new SceneTranslator(model, new SceneTranslator.Options(sampling, options.seed(), options.tile(), options.overlap(),
-                options.batch(), options.precision()));
+        this.translator = newSceneTranslator();
     }
 
     /** Loads a model folder (or single file; {@code unet} may override its UNet) and prepares it for the options' precision. */
@@ -106,6 +105,20 @@ public final class Translation {
         return options;
     }
 
+    /**
+     * Another scene translator over the same model with the same options, for a thread of its own: a translator is
+     * not thread-safe (multistep samplers keep per-run state), the model weights are shared read-only.
+     */
+    public SceneTranslator newSceneTranslator() {
+        return new SceneTranslator(model, new SceneTranslator.Options(sampling, options.seed(), options.tile(), options.overlap(),
+                options.batch(), options.precision()));
+    }
+
+    /** The scene translator (windows, groups, blend) this translation runs; a distributed job follows its {@link SceneTranslator#plan}. */
+    public SceneTranslator sceneTranslator() {
+        return translator;
+    }
+
     /** The sampling this translation runs (options over the model's {@code sampling.json} over C-DiffSET's). */
     public SamplingSettings sampling() {
         return sampling;
@@ -121,10 +134,7 @@ public final class Translation {
         Input in = check(List.of(input), options).get(0);
         checkOutputs(List.of(input), List.of(in), outDir, options);
         RasterHeader hdr = in.header();
-        int factor = model.vae().config().factor();
-        long latH = (Math.min(options.tile(), hdr.height()) + factor - 1) / factor, latW = (Math.min(options.tile(), hdr.width()) + factor - 1) / factor;
-        long lat = Math.max(latH, latW); // as the windows of the largest image a run has (the check is cached per CPU)
-        KernelCheck.forInference(model.unet().config(), model.vae().config(), lat, lat, options.precision(), log);
+        checkKernels(hdr);
         SarSource source;
         GeoInfo geo;
         int h = hdr.height(), w = hdr.width();
@@ -143,13 +153,25 @@ public final class Translation {
         Outputs o = outputs(in, outDir, options);
         Files.createDirectories(outDir);
         List<Path> written;
-        try (SceneWriter sink = new SceneWriter(w, h, geo, o.eo(), o.confidencePng(), o.confidenceTif())) {
+        try (SceneWriter sink = new SceneWriter(w, h, geo, options.format().equals("cog"), o.eo(), o.confidencePng(), o.confidenceTif())) {
             translator.translate(source, h, w, sink, progress);
             written = sink.commit();
         }
         int[] padded = translator.paddedSize(h, w);
         int windows = SceneTranslator.windows(padded[0], padded[1], options.tile(), options.overlap()).size();
         return new Result(input, written, windows, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Makes sure the kernel paths the windows of an image of this size run are right on this CPU ({@link KernelCheck};
+     * cached per CPU, so cheap after the first call). Every process that translates windows calls it first, so all
+     * of them run the same kernels.
+     */
+    public void checkKernels(RasterHeader hdr) {
+        int factor = model.vae().config().factor();
+        long latH = (Math.min(options.tile(), hdr.height()) + factor - 1) / factor, latW = (Math.min(options.tile(), hdr.width()) + factor - 1) / factor;
+        long lat = Math.max(latH, latW); // as the windows of the largest image a run has (the check is cached per CPU)
+        KernelCheck.forInference(model.unet().config(), model.vae().config(), lat, lat, options.precision(), log);
     }
 
     /** The image files of the given files and folders (a folder's images sorted by name); one-line error if none. */
@@ -184,12 +206,12 @@ public final class Translation {
     }
 
     /**
-     * OUT/&lt;name&gt;.tif (georeferenced input) or .png, and with the confidence option
+     * OUT/&lt;name&gt;.tif (georeferenced input, or the cog format) or .png, and with the confidence option
      * OUT/&lt;name&gt;_confidence.png and _confidence.tif.
      */
     public static Outputs outputs(Input input, Path outDir, TranslateOptions options) {
         String stem = stem(input.file());
-        Path eo = outDir.resolve(stem + (input.georeferenced() ? ".tif" : ".png"));
+        Path eo = outDir.resolve(stem + (input.georeferenced() || options.format().equals("cog") ? ".tif" : ".png"));
         return options.confidence() ? new Outputs(eo, outDir.resolve(stem + "_confidence.png"), outDir.resolve(stem + "_confidence.tif"))
                 : new Outputs(eo, null, null);
     }

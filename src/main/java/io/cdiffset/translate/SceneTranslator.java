@@ -62,7 +62,7 @@ public final class SceneTranslator {
     public record Output(float[] eo, float[] confidence, int height, int width) {}
 
     /** A window of the padded image: top-left corner and size. */
-    public record Window(int y, int x, int h, int w) {}
+    public record Window(int y, int x, int h, int w) implements java.io.Serializable {}
 
     private final ModelBundle model;
     private final Options opt;
@@ -128,38 +128,110 @@ public final class SceneTranslator {
      * {@link #translate(float[], int, int, Progress)}.
      */
     public void translate(SarSource source, int h, int w, RowSink sink, Progress progress) throws IOException {
+        Plan plan = plan(h, w);
+        Tensor canvas = noiseCanvas(opt.seed(), plan.hp(), plan.wp());
+        PaddedRows input = new PaddedRows(source, h, w, plan.hp(), plan.wp());
+        Assembler assembler = new Assembler(plan, hasConfidence(), sink);
+        int total = plan.windows().size();
+        long steps = (long) total * opt.steps();
+        for (int g = 0; g < plan.groups(); g++) {
+            List<Window> group = plan.group(g);
+            final int base = plan.firstWindow(g), n = group.size();
+            WindowOutputs r = translateGroup(group, groupSar(input, group), canvas, k -> progress.update((long) base * opt.steps() + (long) (k + 1) * n, steps,
+                    "window " + (base + n) + "/" + total));
+            assembler.add(g, r);
+        }
+    }
+
+    /**
+     * How an {@code h × w} image is translated: its padded size, its windows in order and their groups of
+     * {@code batch} consecutive windows (the unit a batch, or a distributed task, translates). The same plan gives
+     * the same windows, groups and blend, so any process that follows it reproduces {@link #translate}.
+     */
+    public record Plan(int h, int w, int hp, int wp, List<Window> windows, int batch, int overlap) implements java.io.Serializable {
+        public Plan {
+            windows = List.copyOf(windows);
+        }
+
+        public int groups() {
+            return (windows.size() + batch - 1) / batch;
+        }
+
+        /** Index of the first window of group {@code g}. */
+        public int firstWindow(int g) {
+            return g * batch;
+        }
+
+        /** The windows of group {@code g} (consecutive, same size). */
+        public List<Window> group(int g) {
+            return windows.subList(g * batch, Math.min(windows.size(), (g + 1) * batch));
+        }
+    }
+
+    /** The plan of an {@code h × w} image under this translator's options. */
+    public Plan plan(int h, int w) {
         int[] padded = paddedSize(h, w);
-        int hp = padded[0], wp = padded[1];
-        List<Window> wins = windows(hp, wp, opt.tile(), opt.overlap());
-        Tensor canvas = noiseCanvas(opt.seed(), hp, wp);
-        boolean hasConf = model.unet().config().outChannels() > 4;
-        BlendBand band = new BlendBand(wp, bandRows(wins, opt.batch()));
-        PaddedRows input = new PaddedRows(source, h, w, hp, wp);
-        int done = 0;
-        int flushed = 0;
-        for (int i = 0; i < wins.size(); i += opt.batch()) {
-            List<Window> group = wins.subList(i, Math.min(wins.size(), i + opt.batch()));
+        return new Plan(h, w, padded[0], padded[1], windows(padded[0], padded[1], opt.tile(), opt.overlap()), opt.batch(), opt.overlap());
+    }
+
+    /** Whether the model has a variance head (then every window comes with a confidence map). */
+    public boolean hasConfidence() {
+        return model.unet().config().outChannels() > 4;
+    }
+
+    /** The SAR of group {@code g} of {@code plan}, read from {@code source} (the input of {@link #translateGroup}). */
+    public static float[] groupSar(SarSource source, Plan plan, int g) {
+        return groupSar(new PaddedRows(source, plan.h(), plan.w(), plan.hp(), plan.wp()), plan.group(g));
+    }
+
+    private static float[] groupSar(PaddedRows input, List<Window> group) {
+        int th = group.get(0).h(), tw = group.get(0).w();
+        float[] in = new float[group.size() * 3 * th * tw];
+        for (int i = 0; i < group.size(); i++) input.copyWindow(group.get(i), in, i * 3 * th * tw);
+        return in;
+    }
+
+    /**
+     * Blends translated window groups, given in plan order, into the image and hands each finished band of rows to
+     * a {@link RowSink} (top to bottom, exactly once) as soon as no later window overlaps it. Memory is bounded by the
+     * tile size and the image width. The one blend both the single-process path and a distributed assemble use, so
+     * their numbers are bit-identical.
+     */
+    public static final class Assembler {
+        private final Plan plan;
+        private final boolean hasConf;
+        private final RowSink sink;
+        private final BlendBand band;
+        private int next;
+        private int flushed;
+
+        public Assembler(Plan plan, boolean hasConfidence, RowSink sink) {
+            this.plan = plan;
+            this.hasConf = hasConfidence;
+            this.sink = sink;
+            this.band = new BlendBand(plan.wp(), bandRows(plan.windows(), plan.batch()));
+        }
+
+        /** Adds group {@code g} (groups must come in order 0, 1, ...) and emits the rows it completes. */
+        public void add(int g, WindowOutputs r) throws IOException {
+            if (g != next) throw new IllegalStateException("window group " + g + " arrived, expected " + next);
+            List<Window> group = plan.group(g);
             int th = group.get(0).h(), tw = group.get(0).w();
-            float[] in = new float[group.size() * 3 * th * tw];
-            for (int g = 0; g < group.size(); g++) input.copyWindow(group.get(g), in, g * 3 * th * tw);
-            final int base = done, n = group.size();
-            final long total = (long) wins.size() * opt.steps();
-            WindowOutputs r = translateGroup(group, in, canvas, k -> progress.update((long) base * opt.steps() + (long) (k + 1) * n, total,
-                    "window " + (base + n) + "/" + wins.size()));
-            for (int g = 0; g < group.size(); g++) {
-                Window win = group.get(g);
-                band.add(win, r.eo(), g * 3 * th * tw, r.confidence(), g * th * tw, blendWeights(win, hp, wp, opt.overlap()));
+            for (int i = 0; i < group.size(); i++) {
+                Window win = group.get(i);
+                band.add(win, r.eo(), i * 3 * th * tw, r.confidence(), i * th * tw, blendWeights(win, plan.hp(), plan.wp(), plan.overlap()));
             }
-            done += group.size();
+            next++;
+            int done = Math.min(plan.windows().size(), plan.firstWindow(g) + group.size());
             // rows above the next window are final: no later window touches them
-            int next = done < wins.size() ? wins.get(done).y() : hp;
-            int emitEnd = Math.min(next, h);
+            int nextY = done < plan.windows().size() ? plan.windows().get(done).y() : plan.hp();
+            int emitEnd = Math.min(nextY, plan.h());
             if (emitEnd > flushed) {
-                float[][] rows = band.normalised(flushed, emitEnd, w, hasConf);
+                float[][] rows = band.normalised(flushed, emitEnd, plan.w(), hasConf);
                 sink.rows(flushed, emitEnd - flushed, rows[0], rows[1]);
             }
-            band.clear(flushed, next);
-            flushed = next;
+            band.clear(flushed, nextY);
+            flushed = nextY;
         }
     }
 
@@ -180,7 +252,7 @@ public final class SceneTranslator {
     }
 
     /** The translated windows of one group: EO CHW [0,1] per window back to back, confidence HW per window (or null). */
-    public record WindowOutputs(float[] eo, float[] confidence) {}
+    public record WindowOutputs(float[] eo, float[] confidence) implements java.io.Serializable {}
 
     /**
      * Translates one group of same-size windows as a batch.

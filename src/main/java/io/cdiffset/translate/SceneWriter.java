@@ -2,6 +2,8 @@ package io.cdiffset.translate;
 
 import io.cdiffset.io.raster.AtomicFiles;
 import io.cdiffset.io.raster.ColorMaps;
+import io.cdiffset.io.raster.CogWriter;
+import io.cdiffset.io.raster.RasterRowWriter;
 import io.cdiffset.io.raster.GeoInfo;
 import io.cdiffset.io.raster.PngStreamWriter;
 import io.cdiffset.io.raster.Raster;
@@ -21,7 +23,7 @@ import java.util.List;
 
 /**
  * A {@link RowSink} that writes a translated scene to disk as it arrives, never holding it whole: the EO as 8-bit
- * GeoTIFF (if georeferenced) or PNG, and optionally the confidence map as a min-max normalised float GeoTIFF and a
+ * GeoTIFF (if georeferenced) or PNG, or as a Cloud-Optimized GeoTIFF, and optionally the confidence map as a min-max normalised float GeoTIFF and a
  * viridis PNG. Everything is written to hidden temporary files next to the targets; the raw confidence goes to a
  * temporary float file first (its min and max are known only at the end) and is normalised in a second pass.
  * {@link #commit()} publishes all targets ({@link AtomicFiles#publish}); {@link #close()} deletes whatever
@@ -41,8 +43,8 @@ public final class SceneWriter implements RowSink, AutoCloseable {
     private final GeoInfo geo;
     private final List<Path> temps = new ArrayList<>();
     private final Path eoTmp;
-    private final TiffStreamWriter eoTiff;
-    private final PngStreamWriter eoPng;
+    private final boolean cog;
+    private final RasterRowWriter eoWriter;
     private Path rawTmp;
     private FileChannel raw;
     private float confLo = Float.MAX_VALUE;
@@ -55,22 +57,31 @@ public final class SceneWriter implements RowSink, AutoCloseable {
      * @param confTifTarget float confidence GeoTIFF (written with {@code geo}), null iff {@code confPngTarget} is
      */
     public SceneWriter(int width, int height, GeoInfo geo, Path eoTarget, Path confPngTarget, Path confTifTarget) throws IOException {
+        this(width, height, geo, false, eoTarget, confPngTarget, confTifTarget);
+    }
+
+    /**
+     * As {@link #SceneWriter(int, int, GeoInfo, Path, Path, Path)}; with {@code cog} the EO and the float confidence
+     * are Cloud-Optimized GeoTIFFs ({@link CogWriter}: tiles, overviews; with the georeferencing when there is one).
+     */
+    public SceneWriter(int width, int height, GeoInfo geo, boolean cog, Path eoTarget, Path confPngTarget, Path confTifTarget) throws IOException {
         if ((confPngTarget == null) != (confTifTarget == null)) throw new IllegalArgumentException("give both confidence targets or neither");
         this.width = width;
         this.height = height;
         this.geo = geo;
+        this.cog = cog;
         this.eoTarget = eoTarget;
         this.confPngTarget = confPngTarget;
         this.confTifTarget = confTifTarget;
         boolean ok = false;
         try {
             eoTmp = temp(eoTarget, ".tmp");
-            if (geo != null) {
-                eoTiff = TiffStreamWriter.create(eoTmp, width, height, 3, SampleType.U8, geo, TiffCompression.DEFLATE);
-                eoPng = null;
+            if (cog) {
+                eoWriter = CogWriter.create(eoTmp, width, height, 3, SampleType.U8, geo);
+            } else if (geo != null) {
+                eoWriter = TiffStreamWriter.create(eoTmp, width, height, 3, SampleType.U8, geo, TiffCompression.DEFLATE);
             } else {
-                eoTiff = null;
-                eoPng = PngStreamWriter.create(eoTmp, width, height, 3);
+                eoWriter = PngStreamWriter.create(eoTmp, width, height, 3);
             }
             if (confTifTarget != null) {
                 rawTmp = temp(confTifTarget, ".raw.tmp");
@@ -107,8 +118,7 @@ public final class SceneWriter implements RowSink, AutoCloseable {
         if (y != rowsWritten) throw new IllegalStateException("rows arrive out of order: got " + y + ", expected " + rowsWritten);
         float[] u8 = new float[3 * rows * width];
         for (int i = 0; i < u8.length; i++) u8[i] = Math.round(Math.max(0f, Math.min(1f, eo[i])) * 255f);
-        if (eoTiff != null) eoTiff.writeRows(u8, rows);
-        else eoPng.writeRows(u8, rows);
+        eoWriter.writeRows(u8, rows);
         if (raw != null) {
             if (confidence == null) throw new IllegalStateException("no confidence map for rows " + y + ".." + (y + rows - 1));
             ByteBuffer b = ByteBuffer.allocate(4 * rows * width).order(ByteOrder.LITTLE_ENDIAN);
@@ -140,13 +150,8 @@ public final class SceneWriter implements RowSink, AutoCloseable {
     private List<Path> publishAll() throws IOException {
         if (rowsWritten != height) throw new IllegalStateException("scene has " + rowsWritten + " of " + height + " rows");
         List<Path> out = new ArrayList<>();
-        if (eoTiff != null) {
-            eoTiff.finish();
-            eoTiff.close();
-        } else {
-            eoPng.finish();
-            eoPng.close();
-        }
+        eoWriter.finish();
+        eoWriter.close();
         Path pngTmp = null, tifTmp = null;
         if (raw != null) {
             raw.close();
@@ -176,7 +181,8 @@ public final class SceneWriter implements RowSink, AutoCloseable {
         float lo = confLo, span = confHi - confLo;
         float[] range = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
         int chunk = Math.max(1, Math.min(height, CONF_CHUNK_VALUES / width));
-        try (TiffStreamWriter tif = TiffStreamWriter.create(tifTmp, width, height, 1, SampleType.F32, geo, TiffCompression.DEFLATE)) {
+        try (RasterRowWriter tif = cog ? CogWriter.create(tifTmp, width, height, 1, SampleType.F32, geo)
+                : TiffStreamWriter.create(tifTmp, width, height, 1, SampleType.F32, geo, TiffCompression.DEFLATE)) {
             readNormalised(chunk, lo, span, (norm, rows) -> {
                 for (int i = 0; i < rows * width; i++) {
                     float v = norm[i];
@@ -237,8 +243,7 @@ public final class SceneWriter implements RowSink, AutoCloseable {
     /** Closes all files; deletes every temporary file not yet published (all of them unless {@link #commit} succeeded). */
     @Override
     public void close() {
-        closeQuietly(eoTiff);
-        closeQuietly(eoPng);
+        closeQuietly(eoWriter);
         closeQuietly(raw);
         for (Path t : temps) AtomicFiles.discard(t);
         temps.clear();

@@ -19,7 +19,7 @@ import java.util.zip.Deflater;
  * {@link AtomicFiles#publish}. Usage: {@code create}, {@link #writeRows} until all rows are written,
  * {@link #finish}, {@link #close}.
  */
-public final class PngStreamWriter implements Closeable {
+public final class PngStreamWriter implements RasterRowWriter {
     private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     private static final int CHUNK = 1 << 16;
 

@@ -21,7 +21,7 @@ import java.util.List;
  * Not atomic by itself: write to a temporary file and publish it with {@link AtomicFiles#publish}. Usage:
  * {@code create}, {@link #writeRows} until all rows are written, {@link #finish}, {@link #close}.
  */
-public final class TiffStreamWriter implements Closeable {
+public final class TiffStreamWriter implements RasterRowWriter {
 
     private record Entry(int tag, int type, int count, byte[] data) {
     }
