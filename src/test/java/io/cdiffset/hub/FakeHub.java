@@ -197,12 +197,12 @@ public final class FakeHub implements AutoCloseable {
             }
             byte[] body = java.util.Arrays.copyOfRange(b, (int) from, b.length);
             if (cut != null) {
+                record("cdn", ex, status, cut); // before the answer: the client may look at the log as soon as it has it
                 ex.getResponseHeaders().putAll(headers(h));
                 ex.sendResponseHeaders(status, body.length);
                 OutputStream out = ex.getResponseBody();
                 out.write(body, 0, cut);
                 out.flush();
-                record("cdn", ex, status, cut);
                 // drop the connection mid-file, as a network failure would: closing a short fixed-length body makes
                 // the server close the socket
                 throw new IOException("cut after " + cut + " bytes");
@@ -220,8 +220,10 @@ public final class FakeHub implements AutoCloseable {
     }
 
     private void reply(HttpExchange ex, String server, int status, Map<String, String> h, byte[] body) throws IOException {
-        ex.getResponseHeaders().putAll(headers(h));
         boolean head = ex.getRequestMethod().equals("HEAD");
+        // recorded before the answer goes out: a client that has its answer finds the request in the log
+        record(server, ex, status, head ? 0 : body.length);
+        ex.getResponseHeaders().putAll(headers(h));
         if (head) {
             if (!h.containsKey("Location") || status == 200) ex.getResponseHeaders().set("Content-Length", Long.toString(body.length));
             ex.sendResponseHeaders(status, -1);
@@ -229,7 +231,6 @@ public final class FakeHub implements AutoCloseable {
             ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
             if (body.length > 0) ex.getResponseBody().write(body);
         }
-        record(server, ex, status, head ? 0 : body.length);
     }
 
     private synchronized void record(String server, HttpExchange ex, int status, long sent) {
