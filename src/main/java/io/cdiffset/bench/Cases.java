@@ -208,6 +208,8 @@ final class Cases {
             d.add(new Def("shipped-256-" + key(p), "256² translation " + key(p) + " with the shipped model's own sampling.json, against DDIM 50 in the same run", true,
                     c -> shippedSampling(c, p)));
         }
+        d.add(new Def("spark-windows", "windows/s: single-process translate vs spark-translate local[1] and local[2] (shipped model, same scenes)", true,
+                Cases::sparkWindows));
         d.add(new Def("native-100", "native memory over 100 DDIM steps", true, Cases::nativeMemory));
         return d;
     }
@@ -565,6 +567,68 @@ final class Cases {
         r.extra.put("ddim50_median_s", ddim);
         r.extra.put("ratio_vs_ddim50", r.stats.median() / ddim);
         return List.of(r);
+    }
+
+    /**
+     * Windows per second for the same synthetic georeferenced scenes (shipped model, its sampling, 128-pixel windows):
+     * single-process {@code translate} (all cores to one window at a time), {@code spark-translate} on
+     * {@code local[1]} (one task with all cores) and on {@code local[2]} (two tasks with one core each). Spark's
+     * times include its job set-up and the per-scene assembly; the single process's exclude the model load.
+     */
+    static List<Row> sparkWindows(Ctx c) throws Exception {
+        if (c.scale.tiny) throw new Skip("--tiny: uses the shipped default model");
+        Path dir = c.scale.defaultModel;
+        if (dir == null || !Files.isDirectory(dir)) throw new Skip("no shipped default model (pass --model DIR)");
+        Path work = Files.createTempDirectory("cdiffset-bench-spark");
+        try {
+            int size = c.scale.quick ? 256 : 384;
+            io.cdiffset.io.raster.GeoInfo geo = io.cdiffset.io.raster.GeoInfo.fromGeoTransform(new double[]{500000, 10, 0, 4100000, 0, -10}, 32611);
+            List<String> scenes = new java.util.ArrayList<>();
+            SplittableRandom rng = new SplittableRandom(11);
+            for (int k = 0; k < 2; k++) {
+                float[] px = new float[size * size];
+                for (int i = 0; i < px.length; i++) px[i] = rng.nextInt(256);
+                Path f = work.resolve("in").resolve("scene" + k + ".tif");
+                Files.createDirectories(f.getParent());
+                io.cdiffset.io.raster.Rasters.writeGeoTiff(f, new io.cdiffset.io.raster.Raster(size, size, 1, px, io.cdiffset.io.raster.SampleType.U8, geo), geo);
+                scenes.add(f.toString());
+            }
+            io.cdiffset.pipeline.TranslateOptions opt = io.cdiffset.pipeline.TranslateOptions.defaults().withWindows(128, 32, 1).withFormat("cog");
+            io.cdiffset.pipeline.Translation single = io.cdiffset.pipeline.Translation.load(dir, null, opt, m -> {});
+            c.measuring();
+            int windows = 0;
+            long t0 = System.nanoTime();
+            for (String sc : scenes) windows += single.translateFile(Path.of(sc), work.resolve("single"), Progress.NONE).windows();
+            double singleS = secs(t0);
+            c.say("single process: %d windows in %.1f s", windows, singleS);
+            List<Row> rows = new java.util.ArrayList<>();
+            Row base = new Row("spark-windows-single", "translate, one process (" + windows + " windows of 128²)", c.caseName, "fp32");
+            base.stats = Stats.of(new double[]{singleS});
+            base.notes.add(String.format(Locale.ROOT, "%.2f windows/s", windows / singleS));
+            rows.add(base);
+            for (int n : new int[]{1, 2}) {
+                String master = "local[" + n + "]";
+                io.cdiffset.spark.JobSpec spec = new io.cdiffset.spark.JobSpec(dir.toAbsolutePath().toString(), null, opt,
+                        work.resolve("spark" + n).toString(), Math.max(1, Runtime.getRuntime().availableProcessors() / n));
+                double s;
+                try (org.apache.spark.api.java.JavaSparkContext sc = io.cdiffset.spark.SparkJobs.context("cdiffset bench", master, java.util.Map.of())) {
+                    io.cdiffset.spark.SparkTranslate.Report r = io.cdiffset.spark.SparkTranslate.run(sc, spec, scenes, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+                    if (r.count(io.cdiffset.spark.SparkTranslate.Status.FAILED) > 0) throw new IllegalStateException("a scene failed: " + r.summary());
+                    s = r.seconds();
+                }
+                c.say("%s: %d windows in %.1f s", master, windows, s);
+                Row row = new Row("spark-windows-" + n, "spark-translate " + master + " (" + windows + " windows of 128²)", c.caseName, "fp32");
+                row.stats = Stats.of(new double[]{s});
+                row.notes.add(String.format(Locale.ROOT, "%.2f windows/s; %.2f× the single process", windows / s, singleS / s));
+                row.notes.add(n + " task(s) × " + spec.threads() + " libtorch thread(s); includes Spark set-up, the executor's model load and assembly");
+                rows.add(row);
+            }
+            return rows;
+        } finally {
+            try (java.util.stream.Stream<Path> w = Files.walk(work)) {
+                w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 
     static TranslationRun translateOnce(ModelBundle bundle, float[] sar, int size, int tile, int steps, Precision p, double guidance) {
