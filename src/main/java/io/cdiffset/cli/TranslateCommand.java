@@ -38,7 +38,6 @@ final class TranslateCommand implements Callable<Integer> {
         TranslateOptions opt = new TranslateOptions(sampling.sampler, sampling.steps, sampling.sarGuidance, sampling.seed, tile, overlap, batch,
                 Precision.parse(model.precision), confidence, overwrite, maxPixels, format);
         Path modelDir = model.modelDir();
-        Path unet = model.unetFile();
         model.checkDevice();
         Translation.checkOptions(modelDir, opt);
         List<Path> files = Translation.collect(inputs);
@@ -46,7 +45,7 @@ final class TranslateCommand implements Callable<Integer> {
         Translation.checkOutputs(inputs, checked, out, opt);
         try (OutputFolder folder = OutputFolder.prepare(out)) { // removed again if this run fails before writing into it
             Translation.removeStaleTemps(checked, out, opt);
-            Translation t = Translation.load(modelDir, unet, opt, m -> System.err.println("cdiffset: " + m));
+            Translation t = Translation.load(modelDir, model.unetFile(), opt, m -> System.err.println("cdiffset: " + m));
             System.err.printf("translating %d image(s) with %s (%s, seed %d, %s) → %s%n", files.size(), modelDir, t.sampling().describe(),
                     opt.seed(), model.precision, out);
             for (int i = 0; i < files.size(); i++) {
