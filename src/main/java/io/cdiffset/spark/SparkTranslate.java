@@ -176,6 +176,11 @@ public final class SparkTranslate {
             reports.add(r);
         }
         Report report = new Report(reports, (System.nanoTime() - t0) / 1e9);
+        try {
+            Files.deleteIfExists(spec.out().resolve(WORK)); // only when empty: a failed scene's finished groups stay for the next run
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            // kept on purpose
+        }
         writeReport(spec.out().resolve(REPORT), report);
         progress.print(report.summary());
         progress.flush();
