@@ -27,7 +27,6 @@ public final class CogWriter implements RasterRowWriter {
     /** Tile side in pixels (GDAL's COG default). */
     public static final int TILE = 256;
 
-    private record Entry(int tag, int type, int count, byte[] data) {}
 
     private final Path file;
     private final int width;
@@ -202,13 +201,13 @@ public final class CogWriter implements RasterRowWriter {
         finished = true;
         byte[] ghost = ghostHeader();
         // IFDs first (full resolution, then overviews), their overflow values after each; then tile data
-        List<List<Entry>> ifds = new ArrayList<>();
+        List<List<TiffIfd.Entry>> ifds = new ArrayList<>();
         for (int i = 0; i < levels.size(); i++) ifds.add(entries(i, new long[levels.get(i).offs.length]));
         long pos = 8 + ghost.length + (ghost.length & 1); // the first IFD on a word boundary
         long[] ifdOff = new long[levels.size()];
         for (int i = 0; i < levels.size(); i++) {
             ifdOff[i] = pos;
-            pos += ifdSize(ifds.get(i));
+            pos += TiffIfd.size(ifds.get(i));
         }
         // data: smallest overview first, full resolution last
         long[] dataStart = new long[levels.size()];
@@ -226,7 +225,7 @@ public final class CogWriter implements RasterRowWriter {
                 Level l = levels.get(i);
                 long[] abs = new long[l.offs.length];
                 for (int t = 0; t < abs.length; t++) abs[t] = dataStart[i] + l.offs[t];
-                write(out, ifd(entries(i, abs), ifdOff[i], i + 1 < levels.size() ? ifdOff[i + 1] : 0), ifdOff[i]);
+                write(out, TiffIfd.encode(entries(i, abs), ifdOff[i], i + 1 < levels.size() ? ifdOff[i + 1] : 0), ifdOff[i]);
             }
             for (int i = levels.size() - 1; i >= 0; i--) {
                 Level l = levels.get(i);
@@ -248,76 +247,46 @@ public final class CogWriter implements RasterRowWriter {
         return (head + body).getBytes(StandardCharsets.US_ASCII);
     }
 
-    private List<Entry> entries(int level, long[] tileOffsets) {
+    private List<TiffIfd.Entry> entries(int level, long[] tileOffsets) {
         Level l = levels.get(level);
         int nb = bands;
-        List<Entry> es = new ArrayList<>();
-        if (level > 0) es.add(longs(254, 1)); // NewSubfileType: reduced-resolution image
-        es.add(longs(256, l.w));
-        es.add(longs(257, l.h));
+        List<TiffIfd.Entry> es = new ArrayList<>();
+        if (level > 0) es.add(TiffIfd.longs(254, 1)); // NewSubfileType: reduced-resolution image
+        es.add(TiffIfd.longs(256, l.w));
+        es.add(TiffIfd.longs(257, l.h));
         short[] bps = new short[nb];
         short[] fmt = new short[nb];
         for (int b = 0; b < nb; b++) {
             bps[b] = (short) (bytesPerSample() * 8);
             fmt[b] = (short) (u8 ? 1 : 3);
         }
-        es.add(shorts(258, bps));
-        es.add(shorts(259, (short) 8)); // Deflate
+        es.add(TiffIfd.shorts(258, bps));
+        es.add(TiffIfd.shorts(259, (short) 8)); // Deflate
         boolean rgb = u8 && nb == 3;
-        es.add(shorts(262, (short) (rgb ? 2 : 1)));
-        es.add(shorts(277, (short) nb));
-        es.add(shorts(284, (short) 1));
-        es.add(shorts(322, (short) TILE));
-        es.add(shorts(323, (short) TILE));
-        es.add(longs(324, tileOffsets));
-        es.add(longs(325, l.cnts));
+        es.add(TiffIfd.shorts(262, (short) (rgb ? 2 : 1)));
+        es.add(TiffIfd.shorts(277, (short) nb));
+        es.add(TiffIfd.shorts(284, (short) 1));
+        es.add(TiffIfd.shorts(322, (short) TILE));
+        es.add(TiffIfd.shorts(323, (short) TILE));
+        es.add(TiffIfd.longs(324, tileOffsets));
+        es.add(TiffIfd.longs(325, l.cnts));
         int extra = nb - (rgb ? 3 : 1);
-        if (extra > 0) es.add(shorts(338, new short[extra]));
-        es.add(shorts(339, fmt));
+        if (extra > 0) es.add(TiffIfd.shorts(338, new short[extra]));
+        es.add(TiffIfd.shorts(339, fmt));
         if (level == 0 && geo != null) {
-            if (geo.pixelScale() != null) es.add(doubles(GeoInfo.TAG_MODEL_PIXEL_SCALE, geo.pixelScale()));
-            if (geo.tiePoints() != null) es.add(doubles(GeoInfo.TAG_MODEL_TIEPOINT, geo.tiePoints()));
-            if (geo.modelTransformation() != null) es.add(doubles(GeoInfo.TAG_MODEL_TRANSFORMATION, geo.modelTransformation()));
-            if (geo.geoKeyDirectory() != null) es.add(shorts(GeoInfo.TAG_GEO_KEY_DIRECTORY, geo.geoKeyDirectory()));
-            if (geo.geoDoubleParams() != null) es.add(doubles(GeoInfo.TAG_GEO_DOUBLE_PARAMS, geo.geoDoubleParams()));
-            if (geo.geoAsciiParams() != null) es.add(ascii(GeoInfo.TAG_GEO_ASCII_PARAMS, geo.geoAsciiParams()));
-            if (geo.noData() != null) es.add(ascii(GeoInfo.TAG_GDAL_NODATA, geo.noData()));
+            if (geo.pixelScale() != null) es.add(TiffIfd.doubles(GeoInfo.TAG_MODEL_PIXEL_SCALE, geo.pixelScale()));
+            if (geo.tiePoints() != null) es.add(TiffIfd.doubles(GeoInfo.TAG_MODEL_TIEPOINT, geo.tiePoints()));
+            if (geo.modelTransformation() != null) es.add(TiffIfd.doubles(GeoInfo.TAG_MODEL_TRANSFORMATION, geo.modelTransformation()));
+            if (geo.geoKeyDirectory() != null) es.add(TiffIfd.shorts(GeoInfo.TAG_GEO_KEY_DIRECTORY, geo.geoKeyDirectory()));
+            if (geo.geoDoubleParams() != null) es.add(TiffIfd.doubles(GeoInfo.TAG_GEO_DOUBLE_PARAMS, geo.geoDoubleParams()));
+            if (geo.geoAsciiParams() != null) es.add(TiffIfd.ascii(GeoInfo.TAG_GEO_ASCII_PARAMS, geo.geoAsciiParams()));
+            if (geo.noData() != null) es.add(TiffIfd.ascii(GeoInfo.TAG_GDAL_NODATA, geo.noData()));
         }
-        es.sort(Comparator.comparingInt(Entry::tag));
+        es.sort(Comparator.comparingInt(TiffIfd.Entry::tag));
         return es;
     }
 
-    /** Bytes of an IFD and its overflow values (each padded to even length). */
-    private static long ifdSize(List<Entry> es) {
-        long n = 2 + 12L * es.size() + 4;
-        for (Entry e : es) if (e.data.length > 4) n += e.data.length + (e.data.length & 1);
-        return n;
-    }
 
-    private static ByteBuffer ifd(List<Entry> es, long at, long nextIfd) {
-        ByteBuffer b = ByteBuffer.allocate((int) ifdSize(es)).order(ByteOrder.LITTLE_ENDIAN);
-        long extra = at + 2 + 12L * es.size() + 4;
-        List<byte[]> overflow = new ArrayList<>();
-        b.putShort((short) es.size());
-        for (Entry e : es) {
-            b.putShort((short) e.tag).putShort((short) e.type).putInt(e.count);
-            if (e.data.length <= 4) {
-                byte[] v = new byte[4];
-                System.arraycopy(e.data, 0, v, 0, e.data.length);
-                b.put(v);
-            } else {
-                b.putInt((int) extra);
-                overflow.add(e.data);
-                extra += e.data.length + (e.data.length & 1);
-            }
-        }
-        b.putInt((int) nextIfd);
-        for (byte[] o : overflow) {
-            b.put(o);
-            if ((o.length & 1) != 0) b.put((byte) 0);
-        }
-        return b.flip();
-    }
 
     /** Closes and deletes the per-level temporary files (the output itself is the caller's to publish or discard). */
     @Override
@@ -337,28 +306,7 @@ public final class CogWriter implements RasterRowWriter {
         while (b.hasRemaining()) pos += ch.write(b, pos);
     }
 
-    private static Entry shorts(int tag, short... v) {
-        ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (short s : v) b.putShort(s);
-        return new Entry(tag, 3, v.length, b.array());
-    }
 
-    private static Entry longs(int tag, long... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (long s : v) b.putInt((int) s);
-        return new Entry(tag, 4, v.length, b.array());
-    }
 
-    private static Entry doubles(int tag, double[] v) {
-        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (double s : v) b.putDouble(s);
-        return new Entry(tag, 12, v.length, b.array());
-    }
 
-    private static Entry ascii(int tag, String s) {
-        byte[] str = s.getBytes(StandardCharsets.ISO_8859_1);
-        byte[] z = new byte[str.length + 1];
-        System.arraycopy(str, 0, z, 0, str.length);
-        return new Entry(tag, 2, z.length, z);
-    }
 }

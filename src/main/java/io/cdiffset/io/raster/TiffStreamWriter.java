@@ -23,9 +23,6 @@ import java.util.List;
  */
 public final class TiffStreamWriter implements RasterRowWriter {
 
-    private record Entry(int tag, int type, int count, byte[] data) {
-    }
-
     private final FileChannel ch;
     private final int width;
     private final int height;
@@ -150,93 +147,65 @@ public final class TiffStreamWriter implements RasterRowWriter {
             writeFully(ch, ByteBuffer.wrap(new byte[1]), pos);
             pos++;
         }
-        List<Entry> es = entries();
+        List<TiffIfd.Entry> es = entries();
         long ifdOff = pos;
-        int ifdSize = 2 + es.size() * 12 + 4;
-        long extraOff = ifdOff + ifdSize;
-        ByteBuffer ifd = ByteBuffer.allocate(ifdSize).order(ByteOrder.LITTLE_ENDIAN);
-        List<byte[]> overflow = new ArrayList<>();
-        ifd.putShort((short) es.size());
-        for (Entry e : es) {
-            ifd.putShort((short) e.tag).putShort((short) e.type).putInt(e.count);
-            if (e.data.length <= 4) {
-                byte[] v = new byte[4];
-                System.arraycopy(e.data, 0, v, 0, e.data.length);
-                ifd.put(v);
-            } else {
-                ifd.putInt((int) extraOff);
-                overflow.add(e.data);
-                extraOff += e.data.length + (e.data.length & 1);
-            }
-        }
-        ifd.putInt(0);
-        ifd.flip();
-        writeFully(ch, ifd, ifdOff);
-        long p = ifdOff + ifdSize;
-        for (byte[] o : overflow) {
-            writeFully(ch, ByteBuffer.wrap(o), p);
-            p += o.length;
-            if ((o.length & 1) != 0) {
-                writeFully(ch, ByteBuffer.wrap(new byte[1]), p);
-                p++;
-            }
-        }
+        writeFully(ch, TiffIfd.encode(es, ifdOff, 0), ifdOff);
         ByteBuffer off = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
         off.putInt((int) ifdOff).flip();
         writeFully(ch, off, 4);
         ch.force(true);
     }
 
-    private List<Entry> entries() {
+    private List<TiffIfd.Entry> entries() {
         int bps = u8 ? 1 : 4;
         int nb = bands;
-        List<Entry> es = new ArrayList<>();
-        es.add(longs(256, width));
-        es.add(longs(257, height));
+        List<TiffIfd.Entry> es = new ArrayList<>();
+        es.add(TiffIfd.longs(256, width));
+        es.add(TiffIfd.longs(257, height));
         short[] bpsArr = new short[nb];
         short[] fmt = new short[nb];
         for (int b = 0; b < nb; b++) {
             bpsArr[b] = (short) (bps * 8);
             fmt[b] = (short) (u8 ? 1 : 3);
         }
-        es.add(shorts(258, bpsArr));
-        es.add(shorts(259, (short) (comp == TiffCompression.DEFLATE ? 8 : 1)));
+        es.add(TiffIfd.shorts(258, bpsArr));
+        es.add(TiffIfd.shorts(259, (short) (comp == TiffCompression.DEFLATE ? 8 : 1)));
         boolean rgb = u8 && nb == 3;
-        es.add(shorts(262, (short) (rgb ? 2 : 1)));
-        es.add(longs(273, offs));
-        es.add(shorts(277, (short) nb));
-        es.add(longs(278, rowsPerStrip));
-        es.add(longs(279, cnts));
-        es.add(shorts(284, (short) 1));
+        es.add(TiffIfd.shorts(262, (short) (rgb ? 2 : 1)));
+        es.add(TiffIfd.longs(273, offs));
+        es.add(TiffIfd.shorts(277, (short) nb));
+        es.add(TiffIfd.longs(278, rowsPerStrip));
+        es.add(TiffIfd.longs(279, cnts));
+        es.add(TiffIfd.shorts(284, (short) 1));
         int extra = nb - (rgb ? 3 : 1);
         if (extra > 0) {
-            es.add(shorts(338, new short[extra]));
+            es.add(TiffIfd.shorts(338, new short[extra]));
         }
-        es.add(shorts(339, fmt));
+        es.add(TiffIfd.shorts(339, fmt));
         if (geo != null) {
             if (geo.pixelScale() != null) {
-                es.add(doubles(GeoInfo.TAG_MODEL_PIXEL_SCALE, geo.pixelScale()));
+                es.add(TiffIfd.doubles(GeoInfo.TAG_MODEL_PIXEL_SCALE, geo.pixelScale()));
             }
             if (geo.tiePoints() != null) {
-                es.add(doubles(GeoInfo.TAG_MODEL_TIEPOINT, geo.tiePoints()));
+                es.add(TiffIfd.doubles(GeoInfo.TAG_MODEL_TIEPOINT, geo.tiePoints()));
             }
             if (geo.modelTransformation() != null) {
-                es.add(doubles(GeoInfo.TAG_MODEL_TRANSFORMATION, geo.modelTransformation()));
+                es.add(TiffIfd.doubles(GeoInfo.TAG_MODEL_TRANSFORMATION, geo.modelTransformation()));
             }
             if (geo.geoKeyDirectory() != null) {
-                es.add(shorts(GeoInfo.TAG_GEO_KEY_DIRECTORY, geo.geoKeyDirectory()));
+                es.add(TiffIfd.shorts(GeoInfo.TAG_GEO_KEY_DIRECTORY, geo.geoKeyDirectory()));
             }
             if (geo.geoDoubleParams() != null) {
-                es.add(doubles(GeoInfo.TAG_GEO_DOUBLE_PARAMS, geo.geoDoubleParams()));
+                es.add(TiffIfd.doubles(GeoInfo.TAG_GEO_DOUBLE_PARAMS, geo.geoDoubleParams()));
             }
             if (geo.geoAsciiParams() != null) {
-                es.add(ascii(GeoInfo.TAG_GEO_ASCII_PARAMS, geo.geoAsciiParams()));
+                es.add(TiffIfd.ascii(GeoInfo.TAG_GEO_ASCII_PARAMS, geo.geoAsciiParams()));
             }
             if (geo.noData() != null) {
-                es.add(ascii(GeoInfo.TAG_GDAL_NODATA, geo.noData()));
+                es.add(TiffIfd.ascii(GeoInfo.TAG_GDAL_NODATA, geo.noData()));
             }
         }
-        es.sort(Comparator.comparingInt(Entry::tag));
+        es.sort(Comparator.comparingInt(TiffIfd.Entry::tag));
         return es;
     }
 
@@ -251,34 +220,7 @@ public final class TiffStreamWriter implements RasterRowWriter {
         }
     }
 
-    private static Entry shorts(int tag, short... v) {
-        ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (short s : v) {
-            b.putShort(s);
-        }
-        return new Entry(tag, 3, v.length, b.array());
-    }
 
-    private static Entry longs(int tag, long... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (long s : v) {
-            b.putInt((int) s);
-        }
-        return new Entry(tag, 4, v.length, b.array());
-    }
 
-    private static Entry doubles(int tag, double[] v) {
-        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (double s : v) {
-            b.putDouble(s);
-        }
-        return new Entry(tag, 12, v.length, b.array());
-    }
 
-    private static Entry ascii(int tag, String s) {
-        byte[] str = s.getBytes(StandardCharsets.ISO_8859_1);
-        byte[] z = new byte[str.length + 1];
-        System.arraycopy(str, 0, z, 0, str.length);
-        return new Entry(tag, 2, z.length, z);
-    }
 }
