@@ -1,5 +1,7 @@
 package io.cdiffset.cli;
 
+import io.cdiffset.pipeline.OutputFolder;
+
 import io.cdiffset.data.Datasets;
 import io.cdiffset.data.PairDataset;
 import io.cdiffset.data.SarMapping;

@@ -2,6 +2,7 @@ package io.cdiffset.cli;
 
 import io.cdiffset.engine.Precision;
 import io.cdiffset.io.raster.Rasters;
+import io.cdiffset.pipeline.OutputFolder;
 import io.cdiffset.pipeline.TranslateOptions;
 import io.cdiffset.pipeline.Translation;
 import picocli.CommandLine;
@@ -9,7 +10,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,7 +34,7 @@ final class TranslateCommand implements Callable<Integer> {
     @CommandLine.Mixin SamplingOptions sampling;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         TranslateOptions opt = new TranslateOptions(sampling.sampler, sampling.steps, sampling.sarGuidance, sampling.seed, tile, overlap, batch,
                 Precision.parse(model.precision), confidence, overwrite, maxPixels, format);
         Path modelDir = model.modelDir();

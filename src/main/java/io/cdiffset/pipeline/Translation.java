@@ -151,9 +151,10 @@ public final class Translation {
             w = sar.width();
         }
         Outputs o = outputs(in, outDir, options);
-        Files.createDirectories(outDir);
         List<Path> written;
-        try (SceneWriter sink = new SceneWriter(w, h, geo, options.format().equals("cog"), o.eo(), o.confidencePng(), o.confidenceTif())) {
+        // a folder this call creates is removed again if the translation fails before publishing into it
+        try (OutputFolder folder = OutputFolder.prepare(outDir);
+             SceneWriter sink = new SceneWriter(w, h, geo, options.format().equals("cog"), o.eo(), o.confidencePng(), o.confidenceTif())) {
             translator.translate(source, h, w, sink, progress);
             written = sink.commit();
         }

@@ -68,6 +68,15 @@ class LibraryApiTest {
         InputException e = assertThrows(InputException.class, () -> t.translateFile(notAnImage, out, Progress.NONE));
         assertEquals(1, e.getMessage().lines().count(), e.getMessage());
         assertFalse(Files.exists(out), "nothing written for a refused input");
+        // a failure while writing: the folders translateFile created are removed again, nothing is left
+        Path nested = tmp.resolve("new/deeper");
+        io.cdiffset.io.raster.AtomicFiles.simulateDiskFullAfter(1000);
+        try {
+            assertThrows(Exception.class, () -> t.translateFile(Path.of("samples/sar/s1s2_003_y384_x256.png"), nested, Progress.NONE));
+        } finally {
+            io.cdiffset.io.raster.AtomicFiles.simulateDiskFullAfter(-1);
+        }
+        assertFalse(Files.exists(tmp.resolve("new")), "no empty folder left by a failed translation");
         assertThrows(IllegalArgumentException.class, () -> Translation.checkOptions(model, TranslateOptions.defaults().withSampling("nope", null, null)));
         assertThrows(IllegalArgumentException.class, () -> Translation.checkOptions(model, TranslateOptions.defaults().withWindows(100, 0, 1)));
     }

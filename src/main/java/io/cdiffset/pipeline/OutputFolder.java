@@ -1,4 +1,6 @@
-package io.cdiffset.cli;
+package io.cdiffset.pipeline;
+
+import io.cdiffset.engine.InputException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,7 +10,7 @@ import java.nio.file.Path;
  * An output folder that is checked for writability up front and leaves nothing behind on failure: if this run
  * created it (and any missing parents) and it is still empty when the run ends, {@link #close()} removes it again.
  */
-final class OutputFolder implements AutoCloseable {
+public final class OutputFolder implements AutoCloseable {
     private final Path dir;
     /** The topmost folder this run created (dir or one of its parents), or null if dir already existed. */
     private final Path created;
@@ -19,7 +21,7 @@ final class OutputFolder implements AutoCloseable {
     }
 
     /** Creates {@code out} (and its parents) if missing and checks that files can be written in it. */
-    static OutputFolder prepare(Path out) {
+    public static OutputFolder prepare(Path out) {
         Path abs = out.toAbsolutePath().normalize();
         Path created = null;
         for (Path p = abs; p != null && !Files.exists(p); p = p.getParent()) created = p;
@@ -30,7 +32,7 @@ final class OutputFolder implements AutoCloseable {
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
             f.close();
-            throw new UserError("output folder " + out + " is not writable (" + e.getClass().getSimpleName() + "); choose another -o");
+            throw new InputException("output folder " + out + " is not writable (" + e.getClass().getSimpleName() + "); choose another -o");
         }
         return f;
     }
