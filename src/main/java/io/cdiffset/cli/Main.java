@@ -46,6 +46,15 @@ public final class Main implements Runnable {
             if (RuntimeOptions.current().debug()) ex.printStackTrace(err);
             return isUserError(e) ? 2 : 1;
         });
+        // libtorch settings that only take effect before its first allocation (huge pages) are made before any command
+        // runs a model; pull and the help texts never load libtorch
+        cl.setExecutionStrategy(parsed -> {
+            CommandLine.ParseResult sub = parsed;
+            while (sub.hasSubcommand()) sub = sub.subcommand();
+            boolean help = sub.isUsageHelpRequested() || sub.isVersionHelpRequested() || parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested();
+            if (!help && sub != parsed && !sub.commandSpec().name().equals("pull")) io.cdiffset.engine.Engine.init();
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cl.execute(args);
     }
 

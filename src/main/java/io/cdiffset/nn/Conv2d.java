@@ -56,27 +56,36 @@ public final class Conv2d extends Module {
     }
 
     /**
-     * Runs on the path {@link #path} chooses. Two cases run with fp32 arithmetic on bf16-rounded inputs and weights
-     * (what autocast would feed the kernel):
-     * <ul>
-     * <li>convolutions with fewer than 16 output channels (the UNet's and VAE's conv_out, quant_conv) when the input
-     * or weights are bf16 or autocast is on: this libtorch build's oneDNN bf16 kernels got them wrong by up to 30 % of
-     * the output range (320→5, 512→8, 128→3, against a float64 reference of the same bf16-rounded inputs, which fp32
-     * matches to 2e-7). They are a small share of the work;</li>
-     * <li>every convolution under autocast that will be differentiated (bf16 training): oneDNN's bf16 backward gave
-     * wrong or NaN input gradients on the same machine in both memory layouts, and libtorch's native bf16 backward is
-     * 2.5× slower than fp32 (full-size training step 152 s vs 60 s). Linear layers stay bf16.</li>
-     * </ul>
+     * Runs on the path {@link #path} chooses. Convolutions with fewer than 16 output channels (the UNet's and VAE's
+     * conv_out, quant_conv) run with fp32 arithmetic on bf16-rounded inputs and weights (what autocast would feed the
+     * kernel) when the input or weights are bf16 or autocast is on: this libtorch build's oneDNN bf16 kernels got them
+     * wrong by up to 30 % of the output range (320→5, 512→8, 128→3, against a float64 reference of the same bf16-rounded
+     * inputs, which fp32 matches to 2e-7). They are a small share of the work.
+     * <p>bf16 training (autocast, under grad) runs every other convolution as im2col + one bf16 matrix product, whose
+     * gradients are two more bf16 matrix products and a col2im in fp32 ({@link ConvPath#MATMUL}): oneDNN's bf16
+     * convolution backward gave wrong or NaN input gradients on this machine in both memory layouts, and libtorch's
+     * native bf16 backward is 2.5× slower than fp32. Only if {@link KernelPolicy} rules that path out do they fall back
+     * to fp32 arithmetic on bf16-rounded inputs, as before issue #17.
      */
     public Tensor forward(Tensor x) {
         boolean autocast = torch.is_autocast_enabled(torch.DeviceType.CPU);
         boolean bf16 = autocast || Tensors.dtype(x) == ScalarType.BFloat16 || Tensors.dtype(weight) == ScalarType.BFloat16;
         boolean grad = GradMode.is_enabled() && (x.requires_grad() || weight.requires_grad());
-        if (bf16 && (weight.size(0) < 16 || (autocast && grad))) {
+        if (computesInFp32(bf16, grad)) {
             ConvPath p = path(x, false, grad);
             return Precision.fp32(() -> p.run(asBf16(x), asBf16(weight), bias == null ? null : asBf16(bias), kernel, stride, padding));
         }
         return path(x, bf16, grad).run(x, weight, bias, kernel, stride, padding);
+    }
+
+    /**
+     * Whether a convolution that should run in bf16 computes in fp32 on bf16-rounded inputs instead: fewer than 16
+     * output channels, or bf16 training where the bf16 matrix-product path is ruled out on this CPU.
+     */
+    public boolean computesInFp32(boolean bf16, boolean grad) {
+        if (!bf16) return false;
+        if (weight.size(0) < 16) return true;
+        return grad && !KernelPolicy.current().allows(ConvPath.MATMUL, KernelPolicy.Mode.BF16_GRAD);
     }
 
     /** The bf16 value in fp32: inputs and weights as autocast would see them, accumulated in fp32. */
@@ -91,7 +100,8 @@ public final class Conv2d extends Module {
      * <li>1×1 convolutions and large weights on small maps ({@link #prefersMatmul}): one matrix product. oneDNN's
      * channels-last 1×1 kernels were wrong by 40-80 % for 256-2560 input channels on small maps on the build machine
      * (issue #19), and a 1×1 convolution is a matrix product anyway;</li>
-     * <li>under grad: oneDNN channels-last. On the same machine oneDNN's backward-data kernel for the default layout
+     * <li>bf16 under grad: one matrix product (im2col + bf16 matmul; see {@link #forward});</li>
+     * <li>fp32 under grad: oneDNN channels-last. On the same machine oneDNN's backward-data kernel for the default layout
      * returned wrong, at times NaN, input gradients for ~10 % of fp32 shapes, while the channels-last kernel was right
      * in every 3×3 case tried ({@code ConvBackwardTest}) and 3-10× faster than libtorch's native backward;</li>
      * <li>bf16 inference: oneDNN channels-last ({@code cdiffset.bf16ChannelsLast}, default true): its kernels use that
@@ -102,7 +112,7 @@ public final class Conv2d extends Module {
      */
     public ConvPath path(Tensor x, boolean bf16, boolean grad) {
         ConvPath preferred;
-        if (prefersMatmul(x)) preferred = ConvPath.MATMUL;
+        if (prefersMatmul(x) || (bf16 && grad)) preferred = ConvPath.MATMUL;
         else if (grad || (bf16 && RuntimeOptions.current().bf16ChannelsLast())) preferred = ConvPath.ONEDNN_CHANNELS_LAST;
         else preferred = ConvPath.ONEDNN;
         return KernelPolicy.current().conv(preferred, KernelPolicy.Mode.of(bf16, grad));

@@ -65,8 +65,16 @@ public enum ConvPath {
         return (in + 2 * padding - k) / stride + 1;
     }
 
-    /** The convolution as [out, in·k²] × [in·k², B·H'·W'] (addmm / matmul: autocast casts them like conv2d). */
+    /**
+     * The convolution as [out, in·k²] × [in·k², B·H'·W'] (addmm / matmul: autocast casts them like conv2d). Under grad
+     * the columns are taken from an fp32 input, so that col2im, the input gradient's sum of k² overlapping columns,
+     * adds in fp32 (autocast rounds the columns to bf16 for the product, as it would round the input).
+     */
     private static Tensor matmul(Tensor x, Tensor w, Tensor b, long k, long stride, long padding) {
+        if (Tensors.dtype(x) == torch.ScalarType.BFloat16 && org.bytedeco.pytorch.GradMode.is_enabled() && (x.requires_grad() || w.requires_grad())
+                && torch.is_autocast_enabled(torch.DeviceType.CPU)) {
+            x = x.to(torch.ScalarType.Float);
+        }
         long bsz = x.size(0), co = w.size(0);
         long ho = outSize(x.size(2), k, stride, padding), wo = outSize(x.size(3), k, stride, padding);
         Tensor cols;

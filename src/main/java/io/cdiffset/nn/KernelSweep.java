@@ -113,8 +113,8 @@ public final class KernelSweep {
             // the layer's weights rounded as bf16 kernels see them (exact when the layer already stores bf16)
             Tensor wS = roundIf(bf16, conv.weight().detach().index_select(0, idx).to(ScalarType.Float));
             Tensor bS = roundIf(bf16, conv.bias().detach().index_select(0, idx).to(ScalarType.Float));
-            // the path the layer would take: bf16 convolutions with < 16 outputs and bf16 training compute in fp32
-            boolean fp32Math = bf16 && (op.out() < 16 || mode.grad);
+            // the path the layer would take (bf16 convolutions with < 16 outputs compute in fp32)
+            boolean fp32Math = conv.computesInFp32(bf16, mode.grad);
             ConvPath used = path != null ? path : conv.path(x, bf16 && !fp32Math, mode.grad);
             if (!mode.grad) {
                 Tensor y;
