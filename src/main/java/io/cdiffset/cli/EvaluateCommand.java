@@ -57,6 +57,10 @@ final class EvaluateCommand implements Callable<Integer> {
     int batch;
     @Option(names = "--limit", defaultValue = "0", description = "score only the first N crops (0 = all)")
     int limit;
+    @Option(names = "--spread", paramLabel = "K", defaultValue = "0", description = "score K crops spread evenly over the split (crop ⌊i·n/K⌋; each keeps the noise it has in a whole-split run), for quicker comparisons (0 = all)")
+    int spread;
+    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or bf16 (default: ${DEFAULT-VALUE})")
+    String precision;
     @Option(names = "--baselines", description = "also score a flat image of the training set's mean EO colour and the SAR shown as grey RGB")
     boolean baselines;
     @Option(names = "--reconstruct", description = "score the model's VAE instead: prediction = decode(encode(target EO)) (how well the VAE fits your data)")
@@ -103,6 +107,8 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         if (model == null || data == null) throw new UserError("give --pred DIR --target DIR, or --model DIR --data DIR");
         if (!split.equals("test") && !split.equals("train")) throw new UserError("--split must be test or train");
+        if (spread < 0 || limit < 0) throw new UserError("--spread and --limit take a crop count of 0 or more");
+        io.cdiffset.engine.Precision prec = io.cdiffset.engine.Precision.parse(precision);
         ConsoleProgress prep = new ConsoleProgress("loading data");
         PairImages[] parts = PairImages.load(data, "auto", "auto", 0.8, 2024, crop, prep);
         prep.finish();
@@ -111,16 +117,32 @@ final class EvaluateCommand implements Callable<Integer> {
         int n = limit > 0 ? Math.min(limit, ids.size()) : ids.size();
         PairImages.Crops crops = set.gridCrops(crop, 0, n);
         int plane = 3 * crop * crop;
+        int[] cropIndex = null;
+        if (spread > 0 && spread < n) { // an even spread over the split, each crop at its own position
+            cropIndex = new int[spread];
+            float[] sarK = new float[spread * plane], eoK = new float[spread * plane];
+            List<String> idsK = new ArrayList<>();
+            for (int j = 0; j < spread; j++) {
+                int i = (int) ((long) j * n / spread);
+                cropIndex[j] = i;
+                System.arraycopy(crops.sar(), i * plane, sarK, j * plane, plane);
+                System.arraycopy(crops.eo(), i * plane, eoK, j * plane, plane);
+                idsK.add(ids.get(i));
+            }
+            crops = new PairImages.Crops(sarK, eoK, spread, crop);
+            ids = idsK;
+            n = spread;
+        }
         Map<String, List<Evaluator.Example>> runs = new LinkedHashMap<>();
-        ModelBundle bundle = ModelBundle.load(model, unet);
+        ModelBundle bundle = ModelBundle.load(model, unet).prepare(prec);
         long latent = crop / bundle.vae().config().factor();
         io.cdiffset.pipeline.KernelCheck.forInference(bundle.unet().config(), bundle.vae().config(), latent, latent,
-                io.cdiffset.engine.Precision.FP32, m -> System.err.println("cdiffset: " + m));
+                prec, m -> System.err.println("cdiffset: " + m));
         SamplingSettings settings = bundle.sampling().with(sampling.sampler, sampling.steps, sampling.sarGuidance);
         long seed = sampling.seed;
-        System.err.printf("translating %d %dx%d crops of the %s split with %s (%s)%n", n, crop, crop, split, model, settings.describe());
+        System.err.printf("translating %d %dx%d crops of the %s split with %s (%s, %s)%n", n, crop, crop, split, model, settings.describe(), prec.name().toLowerCase(Locale.ROOT));
         List<float[][]> preds = reconstruct ? Evaluator.reconstructCrops(bundle, crops.eo(), n, crop, batch, new ConsoleProgress("reconstruct"))
-                : Evaluator.translateCrops(bundle, crops.sar(), n, crop, settings, seed, batch, new ConsoleProgress("translate"));
+                : Evaluator.translateCrops(bundle, crops.sar(), n, crop, settings, seed, cropIndex, prec, batch, new ConsoleProgress("translate"));
         List<Evaluator.Example> main = new ArrayList<>(), flat = new ArrayList<>(), grey = new ArrayList<>();
         float[] mean = baselines ? meanColour(parts[0]) : null;
         for (int i = 0; i < n; i++) {
@@ -146,7 +168,8 @@ final class EvaluateCommand implements Callable<Integer> {
                     e.getValue(), dir, !noImages && e.getKey().equals("model"), new ConsoleProgress("scoring " + e.getKey()));
             rep.putMetadata("model", model.toString()).putMetadata("data", data.toString()).putMetadata("split", split)
                     .putMetadata("crops", n + " x " + crop + "x" + crop).putMetadata("sampler", settings.sampler()).putMetadata("steps", Integer.toString(settings.steps())).putMetadata("seed", Long.toString(seed))
-                    .putMetadata("sar_guidance", Double.toString(settings.sarGuidance()));
+                    .putMetadata("sar_guidance", Double.toString(settings.sarGuidance()))
+                    .putMetadata("precision", prec.name().toLowerCase(Locale.ROOT));
             finish(rep, dir);
             cmp.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", e.getKey(), rep.meanPsnr().display(3), rep.meanSsim().display(4),
                     rep.meanScc().display(4), rep.meanLpips().display(4), rep.fid().display(2)));

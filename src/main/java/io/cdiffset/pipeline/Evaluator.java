@@ -163,11 +163,12 @@ public final class Evaluator {
     }
 
     /**
-     * Translates same-size crops (CHW in [-1,1], n × 3 × s × s) in batches; crop i uses noise seeded by (seed, i).
+     * Translates same-size crops (CHW in [-1,1], n × 3 × s × s) in batches at a precision; crop i uses noise seeded by
+     * (seed, cropIndex[i]), its position in the split (null: i), so a crop gets the same noise in any subset.
      * Returns {prediction [0,1] per crop, confidence per crop (or null)}.
      */
     public static List<float[][]> translateCrops(ModelBundle m, float[] sar, int n, int s, SamplingSettings sampling, long seed,
-                                                 int batch, Progress progress) {
+                                                 int[] cropIndex, io.cdiffset.engine.Precision precision, int batch, Progress progress) {
         CDiffSetSampler sampler = CDiffSetSampler.create(m, sampling);
         List<float[][]> out = new ArrayList<>();
         int plane = 3 * s * s;
@@ -177,11 +178,11 @@ public final class Evaluator {
                 Tensor x = Tensors.fromFloats(java.util.Arrays.copyOfRange(sar, i * plane, (i + b) * plane), b, 3, s, s);
                 List<Tensor> noise = new ArrayList<>();
                 for (int j = 0; j < b; j++) {
-                    Generator g = torch.createCPUGenerator(seed * 1_000_003L + i + j);
+                    Generator g = torch.createCPUGenerator(seed * 1_000_003L + (cropIndex == null ? i + j : cropIndex[i + j]));
                     noise.add(torch.randn(new long[]{1, 4, s / 8, s / 8}, new GeneratorOptional(g), Tensors.options(ScalarType.Float)));
                 }
                 Tensor init = torch.cat(new org.bytedeco.pytorch.TensorVector(noise.toArray(new Tensor[0])), 0);
-                Translator.Windows r = Translator.translate(m, sampler, x, init, io.cdiffset.engine.Precision.FP32, null);
+                Translator.Windows r = Translator.translate(m, sampler, x, init, precision, null);
                 for (int j = 0; j < b; j++) {
                     out.add(new float[][]{Tensors.toFloats(r.eo().select(0, j)), r.confidence() == null ? null : Tensors.toFloats(r.confidence().select(0, j))});
                 }
