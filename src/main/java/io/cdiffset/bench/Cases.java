@@ -16,6 +16,7 @@ import io.cdiffset.model.unet.UNet2DConditionModel;
 import io.cdiffset.model.unet.UNetConfig;
 import io.cdiffset.model.vae.AutoencoderKL;
 import io.cdiffset.model.vae.VaeConfig;
+import io.cdiffset.nn.Gemm;
 import io.cdiffset.nn.Module;
 import io.cdiffset.diffusion.ModelBundle;
 import io.cdiffset.train.AdamW;
@@ -69,8 +70,8 @@ final class Cases {
         final int warmup = 1;
         final int reps;
         /**
-         * Training steps: in --quick one timed step and no warm-up (a full-size step takes 30–80 s on 2 cores; the
-         * first step, which also allocates gradients and AdamW moments, measured ~10 % slower than later ones).
+         * Training steps after one warm-up step (the first also allocates gradients and AdamW moments: 14-17 s against
+         * 5-10 s later on the full-size UNet); --quick times 2.
          */
         final int trainReps;
         final int trainWarmup;
@@ -91,8 +92,8 @@ final class Cases {
             this.div = tiny ? 4 : 1;
             this.matmul = tiny ? new long[]{256, 512} : new long[]{2048, 4096};
             this.reps = quick ? 2 : 5;
-            this.trainReps = quick && !tiny ? 1 : reps;
-            this.trainWarmup = quick && !tiny ? 0 : warmup;
+            this.trainReps = quick && !tiny ? 2 : reps;
+            this.trainWarmup = warmup;
             this.vaeReps = quick && !tiny ? 1 : reps;
             this.vaeWarmup = quick && !tiny ? 0 : warmup;
             // -Dcdiffset.bench.translateReps=N: fewer timed whole translations (a 50-step full-size fp32 run takes minutes)
@@ -280,6 +281,11 @@ final class Cases {
 
     // ------------------------------------------------------------------------------------------------ cases
 
+    /**
+     * Square matrix products, the references of every ratio. fp32 is measured twice: libtorch's {@code matmul}
+     * (OpenBLAS, one thread) and {@link Gemm#oneDnn} (oneDNN on libtorch's threads, what the models use for large
+     * fp32 inference products); a ratio divides by the best of them.
+     */
     static List<Row> matmul(Ctx c, Precision p) throws Exception {
         ScalarType type = p == Precision.BF16 ? ScalarType.BFloat16 : ScalarType.Float;
         List<Row> rows = new ArrayList<>();
@@ -287,24 +293,30 @@ final class Cases {
         torch.manual_seed(7);
         for (long n : c.scale.matmul) inputs.add(new Tensor[]{randn(n, n).to(type), randn(n, n).to(type)});
         c.measuring();
-        for (int k = 0; k < c.scale.matmul.length; k++) {
-            long n = c.scale.matmul[k];
-            Tensor a = inputs.get(k)[0], b = inputs.get(k)[1];
-            int reps = Math.max(c.scale.reps, 5);
-            double[][] t = repeat(c, 1, reps, i -> {
-                try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode()) {
-                    long t0 = System.nanoTime();
-                    torch.matmul(a, b);
-                    return new double[]{secs(t0)};
-                }
-            });
-            Row r = new Row("matmul-" + key(p) + "/" + n, "matmul " + n + "³ " + key(p), c.caseName, key(p));
-            r.stats = Stats.of(column(t, 0));
-            r.gflop = Flops.matmul(n) / 1e9;
-            r.gflopWithAttention = r.gflop;
-            r.extra.put("size", n);
-            r.extra.put("reference", true);
-            rows.add(r);
+        for (boolean oneDnn : p == Precision.FP32 ? new boolean[]{false, true} : new boolean[]{false}) {
+            for (int k = 0; k < c.scale.matmul.length; k++) {
+                long n = c.scale.matmul[k];
+                Tensor a = inputs.get(k)[0], b = inputs.get(k)[1];
+                int reps = Math.max(c.scale.reps, 5);
+                double[][] t = repeat(c, 1, reps, i -> {
+                    try (PointerScope s = new PointerScope(); InferenceMode im = new InferenceMode()) {
+                        long t0 = System.nanoTime();
+                        if (oneDnn) Gemm.oneDnn(null, a, b);
+                        else torch.matmul(a, b);
+                        return new double[]{secs(t0)};
+                    }
+                });
+                String lib = oneDnn ? "-onednn" : "";
+                Row r = new Row("matmul-" + key(p) + lib + "/" + n, "matmul " + n + "³ " + key(p) + (p == Precision.FP32 ? (oneDnn ? " (oneDNN)" : " (OpenBLAS)") : ""),
+                        c.caseName, key(p));
+                r.stats = Stats.of(column(t, 0));
+                r.gflop = Flops.matmul(n) / 1e9;
+                r.gflopWithAttention = r.gflop;
+                r.extra.put("size", n);
+                r.extra.put("reference", true);
+                r.extra.put("library", p == Precision.BF16 ? "oneDNN (libtorch matmul)" : oneDnn ? "oneDNN" : "OpenBLAS");
+                rows.add(r);
+            }
         }
         return rows;
     }

@@ -103,6 +103,7 @@ final class Report {
             t.add(new Target(name, String.format(Locale.ROOT, "%.0f MiB", r.peakRssMb), "< 3 GB (2,861 MiB)",
                     scale.tiny ? null : r.peakRssMb < PEAK_LIMIT_MB, note));
         }
+        t.addAll(issue17Targets(tinyNote));
         Row n = row("native-100");
         if (n == null) {
             t.add(new Target("native memory growth over 100 steps", "not measured", "none (< 16 MB)", null, ""));
@@ -115,6 +116,45 @@ final class Report {
         t.add(new Target("bench --quick wall time", String.format(Locale.ROOT, "%.1f min", elapsed / 60), "< 15 min",
                 fullQuick && !scale.tiny ? elapsed < QUICK_LIMIT_S : null, fullQuick ? tinyNote : "only for a whole --quick run"));
         return t;
+    }
+
+    /** Issue #17's reference stack on this machine (PyTorch 2.13 / diffusers 0.40, 2 threads), and its bars. */
+    static final double REF_TRAIN_BF16_S = 26.5, REF_TRAIN_FP32_S = 29.7, REF_MATMUL_FP32_GFLOPS = 181, ISSUE17_DEFAULT_256_BF16_S = 3.95;
+
+    List<Target> issue17Targets(String tinyNote) {
+        List<Target> t = new ArrayList<>();
+        Row b = row("train-32-bf16"), f = row("train-32-fp32");
+        if (b != null && f != null && b.stats != null && f.stats != null) {
+            double sp = f.stats.median() / b.stats.median();
+            t.add(new Target("training step 32×32: bf16 speed-up over fp32", String.format(Locale.ROOT, "×%.2f", sp), "≥ 1.5×",
+                    scale.tiny ? null : sp >= 1.5, tinyNote));
+        } else {
+            t.add(new Target("training step 32×32: bf16 speed-up over fp32", "not measured", "≥ 1.5×", null, ""));
+        }
+        t.add(secondsTarget("training step 32×32 bf16", b, "< " + REF_TRAIN_BF16_S + " s (reference stack)", REF_TRAIN_BF16_S, false, tinyNote));
+        t.add(secondsTarget("training step 32×32 fp32", f, "≤ " + REF_TRAIN_FP32_S + " s (reference stack)", REF_TRAIN_FP32_S, true, tinyNote));
+        Row best = null;
+        for (Row r : rows) {
+            if (Boolean.TRUE.equals(r.extra.get("reference")) && "fp32".equals(r.precision) && Long.valueOf(2048).equals(asLong(r.extra.get("size")))
+                    && (best == null || r.gflops() > best.gflops())) best = r;
+        }
+        double bar = 0.9 * REF_MATMUL_FP32_GFLOPS;
+        t.add(best == null ? new Target("matmul 2048³ fp32, best library", "not measured", "≥ 163 GFLOP/s", null, "")
+                : new Target("matmul 2048³ fp32, best library", String.format(Locale.ROOT, "%.0f GFLOP/s (%s)", best.gflops(), best.extra.get("library")),
+                String.format(Locale.ROOT, "≥ %.0f GFLOP/s (90 %% of %.0f)", bar, REF_MATMUL_FP32_GFLOPS), scale.tiny ? null : best.gflops() >= bar, tinyNote));
+        t.add(secondsTarget("256² translation bf16, shipped sampling", row("shipped-256-bf16"), "≤ " + ISSUE17_DEFAULT_256_BF16_S / 2 + " s (half of 3.95 s)",
+                ISSUE17_DEFAULT_256_BF16_S / 2, true, tinyNote));
+        return t;
+    }
+
+    private static Long asLong(Object o) {
+        return o instanceof Number n ? n.longValue() : null;
+    }
+
+    private Target secondsTarget(String name, Row r, String threshold, double limit, boolean inclusive, String note) {
+        if (r == null || r.stats == null) return new Target(name, "not measured", threshold, null, "");
+        double v = r.stats.median();
+        return new Target(name, String.format(Locale.ROOT, "%.2f s", v), threshold, scale.tiny ? null : inclusive ? v <= limit : v < limit, note);
     }
 
     Target ratioTarget(String name, String id, double min, String note) {

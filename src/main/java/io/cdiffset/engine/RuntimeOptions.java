@@ -16,11 +16,12 @@ package io.cdiffset.engine;
  * @param blasThreads        {@code CDIFFSET_BLAS_THREADS}: OpenBLAS threads (null: 1)
  * @param benchTranslateReps {@code -Dcdiffset.bench.translateReps}: timed whole translations per bench case (null: the bench's own)
  * @param debug              {@code CDIFFSET_DEBUG} set: errors print their stack trace
+ * @param gemm               {@code -Dcdiffset.gemm}: auto (large fp32 inference products on oneDNN, the rest on OpenBLAS), blas, onednn
  * @param hugePages          {@code -Dcdiffset.hugePages} (default true) unless {@code THP_MEM_ALLOC_ENABLE} is set: libtorch
  *                           asks for transparent huge pages on its allocations of 2 MB and more (see {@link Engine#init})
  */
 public record RuntimeOptions(String attention, boolean bf16ChannelsLast, String convMatmul, boolean nativeBackward, Integer threads,
-                             Integer blasThreads, Integer benchTranslateReps, boolean debug, boolean hugePages) {
+                             Integer blasThreads, Integer benchTranslateReps, boolean debug, String gemm, boolean hugePages) {
     private static volatile RuntimeOptions current;
 
     /** The options of this process: as {@link #set}, else read from the environment on first use. */
@@ -54,6 +55,7 @@ public record RuntimeOptions(String attention, boolean bf16ChannelsLast, String 
                 envInt("CDIFFSET_BLAS_THREADS"),
                 Integer.getInteger("cdiffset.bench.translateReps"),
                 System.getenv("CDIFFSET_DEBUG") != null,
+                System.getProperty("cdiffset.gemm", "auto"),
                 !"false".equals(System.getProperty("cdiffset.hugePages")) && System.getenv("THP_MEM_ALLOC_ENABLE") == null);
     }
 

@@ -17,7 +17,7 @@ public enum ConvPath {
     ONEDNN("onednn-nchw"),
     /** oneDNN on channels-last maps: bf16 inference and every convolution under grad (output returned contiguous). */
     ONEDNN_CHANNELS_LAST("onednn-channels-last"),
-    /** 1×1 convolutions as one matrix product, k×k ones as im2col + one matrix product (BLAS / oneDNN matmul). */
+    /** 1×1 convolutions as one matrix product, k×k ones as im2col + one matrix product ({@link Gemm}; bf16: oneDNN matmul). */
     MATMUL("matmul"),
     /** libtorch's own (non-oneDNN) im2col + GEMM kernel, {@code thnn_conv2d}: slow, the fallback of last resort. */
     NATIVE("native");
@@ -87,11 +87,10 @@ public enum ConvPath {
         Tensor w2 = w.reshape(co, kk);
         if (bsz == 1) {
             Tensor m = cols.squeeze(0);
-            Tensor out = b == null ? torch.mm(w2, m) : torch.addmm(b.view(co, 1), w2, m);
-            return out.view(1, co, ho, wo);
+            return Gemm.addmm(b, w2, m).view(1, co, ho, wo);
         }
         Tensor m = cols.transpose(0, 1).reshape(kk, bsz * l);
-        Tensor out = b == null ? torch.mm(w2, m) : torch.addmm(b.view(co, 1), w2, m);
+        Tensor out = Gemm.addmm(b, w2, m);
         return out.view(co, bsz, ho, wo).transpose(0, 1).contiguous();
     }
 

@@ -1,8 +1,6 @@
 package io.cdiffset.nn;
 
-import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /** y = x·Wᵀ + b; weight [out, in]. */
 public final class Linear extends Module {
@@ -27,6 +25,6 @@ public final class Linear extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        return bias != null ? torch.linear(x, weight, Tensors.opt(bias)) : torch.linear(x, weight);
+        return Gemm.linear(x, weight, bias);
     }
 }
