@@ -199,9 +199,9 @@ public final class ReportComparison {
         return new Paired(metric, n, mean, delta, se);
     }
 
-    /** Whether any row has a metric (LPIPS appears only when some report and the reference both have it). */
+    /** Whether some report has a metric paired with the reference (LPIPS columns appear only then). */
     private boolean has(String metric) {
-        for (Row r : rows) if (r.metrics().containsKey(metric)) return true;
+        for (Row r : rows) if (!r.isReference() && r.metrics().containsKey(metric)) return true;
         return false;
     }
 
@@ -417,6 +417,7 @@ public final class ReportComparison {
 
     private static String fmt(double v, int decimals, boolean signed) {
         if (!Double.isFinite(v)) return ReportRenderers.fmt(v, decimals);
+        if (Math.abs(v) < 0.5 * Math.pow(10, -decimals)) v = 0.0; // a rounding residue is "+0.000", not "-0.000"
         return String.format(Locale.ROOT, "%" + (signed ? "+" : "") + "." + decimals + "f", v);
     }
 
