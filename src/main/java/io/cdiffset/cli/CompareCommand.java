@@ -16,10 +16,11 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = {"Compare evaluation reports (folders written by cdiffset evaluate) with a reference report of the same crops:",
-                "crops are paired by id, and for PSNR, SSIM, SCC (and LPIPS when both have it) the table gives each report's mean,",
-                "the paired difference Δ (report − reference) ± its standard error, and whether |Δ| ≤ 2 s.e. (within noise).",
-                "Prints a Markdown table; --plot draws Δ against the step count, one line per sampler."})
+        description = {"Compare evaluation reports (folders written by cdiffset evaluate) with a reference",
+                "report of the same crops. Crops are paired by id; for PSNR, SSIM, SCC (and LPIPS when",
+                "both have it) the Markdown table gives each report's mean, the paired difference",
+                "Δ (report − reference) ± its standard error, and whether |Δ| ≤ 2 s.e. (within noise).",
+                "--plot draws Δ against the step count, one line per sampler."})
 final class CompareCommand implements Callable<Integer> {
     @Parameters(paramLabel = "REPORT_DIR", arity = "1..*", description = "report folders (each with per_image.csv; report.md gives sampler and steps, else the folder name NAME-STEPS)")
     List<Path> reports;
