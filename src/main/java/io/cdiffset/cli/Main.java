@@ -10,7 +10,7 @@ import java.io.UncheckedIOException;
 /** cdiffset — SAR-to-EO translation with C-DiffSET on libtorch. Exit codes: 0 ok, 1 failure, 2 bad input/usage. */
 @Command(name = "cdiffset", mixinStandardHelpOptions = true, version = "cdiffset 0.1.0",
         description = "SAR-to-EO image translation (C-DiffSET latent diffusion) on libtorch.",
-        subcommands = {TranslateCommand.class, SparkTranslateCommand.class, EvaluateCommand.class, TrainCommand.class, TrainVaeCommand.class,
+        subcommands = {TranslateCommand.class, SparkTranslateCommand.class, EvaluateCommand.class, CompareCommand.class, TrainCommand.class, TrainVaeCommand.class,
                 InspectCommand.class, CheckParityCommand.class, BenchCommand.class, ExportCommand.class, DoctorCommand.class, PullCommand.class,
                 ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -47,12 +47,12 @@ public final class Main implements Runnable {
             return isUserError(e) ? 2 : 1;
         });
         // libtorch settings that only take effect before its first allocation (huge pages) are made before any command
-        // runs a model; pull and the help texts never load libtorch
+        // runs a model; pull, compare (reads CSV files) and the help texts never load libtorch
         cl.setExecutionStrategy(parsed -> {
             CommandLine.ParseResult sub = parsed;
             while (sub.hasSubcommand()) sub = sub.subcommand();
             boolean help = sub.isUsageHelpRequested() || sub.isVersionHelpRequested() || parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested();
-            if (!help && sub != parsed && !sub.commandSpec().name().equals("pull")) io.cdiffset.engine.Engine.init();
+            if (!help && sub != parsed && !java.util.Set.of("pull", "compare").contains(sub.commandSpec().name())) io.cdiffset.engine.Engine.init();
             return new CommandLine.RunLast().execute(parsed);
         });
         return cl.execute(args);

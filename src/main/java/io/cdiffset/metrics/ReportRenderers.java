@@ -229,7 +229,7 @@ final class ReportRenderers {
         return s;
     }
 
-    private static String mdEscape(String s) {
+    static String mdEscape(String s) {
         return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ");
     }
 
