@@ -275,7 +275,8 @@ public final class Bench {
         }
         PrintStream log = System.err;
         System.setOut(System.err); // stdout belongs to the parent's table
-        Engine.init();
+        if (name.startsWith("train-")) Engine.initForTraining(); // as `cdiffset train` does
+        else Engine.init();
         String caseName = name;
         Cases.Def def = Cases.all().stream().filter(d -> d.name().equals(caseName)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no case " + caseName));

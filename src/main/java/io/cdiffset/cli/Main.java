@@ -52,7 +52,10 @@ public final class Main implements Runnable {
             CommandLine.ParseResult sub = parsed;
             while (sub.hasSubcommand()) sub = sub.subcommand();
             boolean help = sub.isUsageHelpRequested() || sub.isVersionHelpRequested() || parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested();
-            if (!help && sub != parsed && !java.util.Set.of("pull", "compare").contains(sub.commandSpec().name())) io.cdiffset.engine.Engine.init();
+            if (!help && sub != parsed && !java.util.Set.of("pull", "compare").contains(sub.commandSpec().name())) {
+                if (java.util.Set.of("train", "train-vae").contains(sub.commandSpec().name())) io.cdiffset.engine.Engine.initForTraining();
+                else io.cdiffset.engine.Engine.init();
+            }
             return new CommandLine.RunLast().execute(parsed);
         });
         return cl.execute(args);

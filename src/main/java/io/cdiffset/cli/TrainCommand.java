@@ -40,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     static int run(String config, TrainOptions o, Path out, String task) {
-        Engine.init();
+        Engine.initForTraining();
         TrainConfig cfg = TrainConfig.load(config, o.overrides);
         TrainSettings settings = cfg.settings(); // every value checked before anything is read or written
         Path data = o.data;

@@ -17,14 +17,28 @@ public final class Engine {
      * this libtorch build uses for fp32 matrix products, independently of torch's OpenMP threads) to 1, or to
      * CDIFFSET_BLAS_THREADS.
      */
-    public static synchronized void init() {
+    public static void init() {
+        init(false);
+    }
+
+    /**
+     * {@link #init()} for a process that trains: libtorch's large allocations also get transparent huge pages
+     * ({@link RuntimeOptions#hugePages} auto or true). libtorch reads {@code THP_MEM_ALLOC_ENABLE} at its first CPU
+     * allocation; from then on, allocations of 2 MB and more are 2 MB-aligned and madvise(MADV_HUGEPAGE)d. A training
+     * step allocates and frees gigabytes of weight-sized tensors (gradients, bf16 weight copies); on 4 KB pages the
+     * kernel faulted and zeroed each page, which took more than half of the full-size step (fp32 19.1 → 7.5 s, bf16
+     * 24.0 → 7.5 s measured, most of it system time). Inference gains nothing from it and its resident memory grows
+     * (512² bf16 translation peak 2,588 → 2,772 MiB; +20 MB instead of +10 over 100 sampling steps), so only
+     * training asks for it. Has no effect once libtorch has allocated.
+     */
+    public static void initForTraining() {
+        init(true);
+    }
+
+    private static synchronized void init(boolean training) {
         if (initialised) return;
         RuntimeOptions o = RuntimeOptions.current();
-        // libtorch reads THP_MEM_ALLOC_ENABLE at its first CPU allocation: from then on, allocations of 2 MB and more
-        // are 2 MB-aligned and madvise(MADV_HUGEPAGE)d. A training step allocates and frees gigabytes of weight-sized
-        // tensors (gradients, bf16 weight copies); on 4 KB pages the kernel faulted and zeroed each page, which took
-        // more than half of the full-size step (fp32 19.1 → 7.5 s, bf16 24.0 → 7.5 s measured, most of it sys time).
-        if (o.hugePages()) torch.set_env("THP_MEM_ALLOC_ENABLE", "1", false);
+        if (o.hugePages().equals("true") || (training && o.hugePages().equals("auto"))) torch.set_env("THP_MEM_ALLOC_ENABLE", "1", false);
         torch.set_num_threads(o.threads() != null ? o.threads() : Runtime.getRuntime().availableProcessors());
         // OpenBLAS (fp32 GEMM in this build) runs single-threaded inside libtorch's own parallel regions: a second
         // spinning thread pool on 2 cores made every small matrix product wait (UNet forward 1.3 s → 57 ms measured).

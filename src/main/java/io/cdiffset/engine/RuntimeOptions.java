@@ -17,11 +17,12 @@ package io.cdiffset.engine;
  * @param benchTranslateReps {@code -Dcdiffset.bench.translateReps}: timed whole translations per bench case (null: the bench's own)
  * @param debug              {@code CDIFFSET_DEBUG} set: errors print their stack trace
  * @param gemm               {@code -Dcdiffset.gemm}: auto (large fp32 inference products on oneDNN, the rest on OpenBLAS), blas, onednn
- * @param hugePages          {@code -Dcdiffset.hugePages} (default true) unless {@code THP_MEM_ALLOC_ENABLE} is set: libtorch
- *                           asks for transparent huge pages on its allocations of 2 MB and more (see {@link Engine#init})
+ * @param hugePages          {@code -Dcdiffset.hugePages}: auto (default: in training processes), true (every process) or false;
+ *                           libtorch then asks for transparent huge pages on its allocations of 2 MB and more (see
+ *                           {@link Engine#initForTraining}); left alone when {@code THP_MEM_ALLOC_ENABLE} is set
  */
 public record RuntimeOptions(String attention, boolean bf16ChannelsLast, String convMatmul, boolean nativeBackward, Integer threads,
-                             Integer blasThreads, Integer benchTranslateReps, boolean debug, String gemm, boolean hugePages) {
+                             Integer blasThreads, Integer benchTranslateReps, boolean debug, String gemm, String hugePages) {
     private static volatile RuntimeOptions current;
 
     /** The options of this process: as {@link #set}, else read from the environment on first use. */
@@ -56,7 +57,7 @@ public record RuntimeOptions(String attention, boolean bf16ChannelsLast, String 
                 Integer.getInteger("cdiffset.bench.translateReps"),
                 System.getenv("CDIFFSET_DEBUG") != null,
                 System.getProperty("cdiffset.gemm", "auto"),
-                !"false".equals(System.getProperty("cdiffset.hugePages")) && System.getenv("THP_MEM_ALLOC_ENABLE") == null);
+                System.getenv("THP_MEM_ALLOC_ENABLE") != null ? "false" : System.getProperty("cdiffset.hugePages", "auto"));
     }
 
     private static Integer envInt(String name) {

@@ -123,7 +123,7 @@ public final class Trainer<B> {
         this.out = out;
         this.progress = progress;
         this.cps = new Checkpoints(out);
-        Engine.init();
+        Engine.initForTraining();
         TrainSettings.Train t = settings.train();
         this.precision = Precision.parse(t.precision());
         this.lr = new LrSchedule(t.lr(), t.warmup(), t.steps(), t.schedule().equals("cosine"));
@@ -144,7 +144,7 @@ public final class Trainer<B> {
 
     /** Trains from step 0 ({@code from} null) or from the checkpoint folder {@code from} (see {@link Checkpoints#forResume}). */
     public Path run(Path from) {
-        Engine.init();
+        Engine.initForTraining();
         TrainSettings.Train t = settings.train();
         TrainSettings.Log l = settings.log();
         long start = prepare(from);
