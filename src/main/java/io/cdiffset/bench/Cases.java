@@ -376,7 +376,7 @@ final class Cases {
                     Engine.backward(l);
                     loss[0] = l.item_double();
                 }
-                Trainer.update(opt, 1e-5);
+                Trainer.update(opt, 1e-5, p);
             }
             return new double[]{secs(t0)};
         });

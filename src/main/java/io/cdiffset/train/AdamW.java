@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import io.cdiffset.engine.Precision;
 import io.cdiffset.engine.Tensors;
 import org.bytedeco.pytorch.global.torch;
 
@@ -94,15 +95,25 @@ public final class AdamW {
         }
     }
 
-    /**
-     * Zeroes the gradients in place. Dropping them instead (PyTorch's {@code set_to_none}) made the full-size fp32
-     * step ~1 s slower here: the next backward pass then faults in gigabytes of fresh gradient memory. The peak is the
-     * same either way, since the gradients exist at the optimizer step.
-     */
+    /** Zeroes the gradients in place (see {@link #clearGrad}). */
     public void zeroGrad() {
+        clearGrad(Precision.FP32);
+    }
+
+    /**
+     * Clears the gradients for the next step, the faster way for a precision (full-size UNet, 32² latents, steps 2-5):
+     * fp32 zeroes them in place (dropping them made the backward pass 4.1-4.4 → 6.2-7.2 s: it then wrote every weight
+     * gradient into freshly faulted memory); bf16 drops them (PyTorch's {@code set_to_none}): each weight gradient
+     * arrives as a new fp32 tensor from autocast's cast anyway, which the next backward then hands over instead of
+     * adding it into a zeroed one (step 4.1-4.5 s, and 6.6 s on the first step after warm-up, → 3.9-4.6 s, 3 GB less
+     * resident). The optimizer step sees the same gradients either way.
+     */
+    public void clearGrad(Precision precision) {
         for (Tensor p : params.values()) {
             Tensor g = p.grad();
-            if (g != null && g.defined()) g.zero_();
+            if (g == null || !g.defined()) continue;
+            if (precision == Precision.BF16) p.mutable_grad().reset();
+            else g.zero_();
         }
     }
 

@@ -218,15 +218,15 @@ public final class Trainer<B> {
         if (!Double.isFinite(loss)) {
             throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower train.lr or use precision fp32 (last checkpoint is intact)");
         }
-        update(adam, rate);
+        update(adam, rate, precision);
         return loss;
     }
 
-    /** The optimizer half of a step: AdamW at {@code rate} on the accumulated gradients, then zeroed (the bench times it too). */
-    public static void update(AdamW adam, double rate) {
+    /** The optimizer half of a step: AdamW at {@code rate} on the accumulated gradients, then cleared (the bench times it too). */
+    public static void update(AdamW adam, double rate, Precision precision) {
         try (PointerScope scope = new PointerScope()) {
             adam.step(rate);
-            adam.zeroGrad();
+            adam.clearGrad(precision);
         }
     }
 
