@@ -114,7 +114,7 @@ public final class CsvPairs extends ListPairDataset {
     }
 
     /** Splits one csv line (RFC 4180 quoting on a single line). */
-    static List<String> split(String line, Path csv, int lineNo) {
+    public static List<String> split(String line, Path csv, int lineNo) {
         List<String> out = new ArrayList<>();
         StringBuilder cur = new StringBuilder();
         boolean quoted = false;

@@ -180,7 +180,8 @@ public final class EvaluationReport {
         return DatasetValue.skipped(authorsQuirk ? "authors' quirk convention not computed" : "not computed");
     }
 
-    private static Double value(Scores s, String metric) {
+    /** One metric of an image's scores by its column name (psnr, ssim, scc, lpips). */
+    static Double value(Scores s, String metric) {
         return switch (metric) {
             case "psnr" -> s.psnr();
             case "ssim" -> s.ssim();

@@ -162,7 +162,7 @@ public final class ReportComparison {
         for (String metric : METRICS) {
             List<double[]> pairs = new ArrayList<>();
             for (String id : ids) {
-                Double v = value(r.images().get(id), metric), ref = value(reference.images().get(id), metric);
+                Double v = EvaluationReport.value(r.images().get(id), metric), ref = EvaluationReport.value(reference.images().get(id), metric);
                 if (v != null && ref != null) pairs.add(new double[]{v, ref});
             }
             if (pairs.isEmpty()) continue; // LPIPS not computed in one of them
@@ -292,7 +292,7 @@ public final class ReportComparison {
             throw new UncheckedIOException("cannot read " + csv + ": " + e.getMessage(), e);
         }
         if (lines.isEmpty()) throw new InputException(csv + " is empty; expected a header id,psnr,ssim,scc,... as cdiffset evaluate writes");
-        List<String> header = splitCsv(lines.get(0));
+        List<String> header = io.cdiffset.data.CsvPairs.split(lines.get(0), csv, 1);
         int id = header.indexOf("id"), psnr = header.indexOf("psnr"), ssim = header.indexOf("ssim"), scc = header.indexOf("scc"),
                 lpips = header.indexOf("lpips");
         if (id < 0 || psnr < 0 || ssim < 0 || scc < 0) {
@@ -301,7 +301,7 @@ public final class ReportComparison {
         Map<String, Scores> out = new LinkedHashMap<>();
         for (int i = 1; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
-            List<String> cells = splitCsv(lines.get(i));
+            List<String> cells = io.cdiffset.data.CsvPairs.split(lines.get(i), csv, i + 1);
             if (cells.size() < header.size()) throw new InputException(csv + " line " + (i + 1) + " has " + cells.size() + " cells, the header " + header.size());
             String key = cells.get(id);
             Double p = number(cells.get(psnr), csv, i), s = number(cells.get(ssim), csv, i), c = number(cells.get(scc), csv, i);
@@ -332,34 +332,6 @@ public final class ReportComparison {
         }
     }
 
-    /** One CSV line with RFC 4180 quoting (as {@link ReportRenderers} writes ids holding commas or quotes). */
-    static List<String> splitCsv(String line) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < line.length(); i++) {
-            char ch = line.charAt(i);
-            if (quoted) {
-                if (ch == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
-                    cur.append('"');
-                    i++;
-                } else if (ch == '"') {
-                    quoted = false;
-                } else {
-                    cur.append(ch);
-                }
-            } else if (ch == '"') {
-                quoted = true;
-            } else if (ch == ',') {
-                out.add(cur.toString());
-                cur.setLength(0);
-            } else {
-                cur.append(ch);
-            }
-        }
-        out.add(cur.toString());
-        return out;
-    }
 
     /** The {@code - **key**: value} lines of a report.md (unescaped as ReportRenderers escapes them); empty if absent. */
     private static Map<String, String> readMetadata(Path md) {
@@ -405,15 +377,6 @@ public final class ReportComparison {
         }
     }
 
-    private static Double value(Scores s, String metric) {
-        return switch (metric) {
-            case "psnr" -> s.psnr();
-            case "ssim" -> s.ssim();
-            case "scc" -> s.scc();
-            case "lpips" -> s.lpips();
-            default -> throw new IllegalArgumentException("unknown metric " + metric);
-        };
-    }
 
     private static String fmt(double v, int decimals, boolean signed) {
         if (!Double.isFinite(v)) return ReportRenderers.fmt(v, decimals);
