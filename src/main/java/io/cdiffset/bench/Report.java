@@ -139,9 +139,10 @@ final class Report {
                     && (best == null || r.gflops() > best.gflops())) best = r;
         }
         double bar = 0.9 * REF_MATMUL_FP32_GFLOPS;
-        t.add(best == null ? new Target("matmul 2048³ fp32, best library", "not measured", "≥ 163 GFLOP/s", null, "")
+        String barText = String.format(Locale.ROOT, "≥ %.0f GFLOP/s (90 %% of %.0f)", bar, REF_MATMUL_FP32_GFLOPS);
+        t.add(best == null ? new Target("matmul 2048³ fp32, best library", "not measured", barText, null, "")
                 : new Target("matmul 2048³ fp32, best library", String.format(Locale.ROOT, "%.0f GFLOP/s (%s)", best.gflops(), best.extra.get("library")),
-                String.format(Locale.ROOT, "≥ %.0f GFLOP/s (90 %% of %.0f)", bar, REF_MATMUL_FP32_GFLOPS), scale.tiny ? null : best.gflops() >= bar, tinyNote));
+                barText, scale.tiny ? null : best.gflops() >= bar, tinyNote));
         t.add(secondsTarget("256² translation bf16, shipped sampling", row("shipped-256-bf16"), "≤ " + ISSUE17_DEFAULT_256_BF16_S / 2 + " s (half of 3.95 s)",
                 ISSUE17_DEFAULT_256_BF16_S / 2, true, tinyNote));
         return t;

@@ -46,15 +46,6 @@ public final class Main implements Runnable {
             if (RuntimeOptions.current().debug()) ex.printStackTrace(err);
             return isUserError(e) ? 2 : 1;
         });
-        // a training command sets up libtorch before anything allocates (huge pages only take effect then); every
-        // other command loads libtorch only once it needs it, so bad input is refused before (and in ~70 MB, not ~430)
-        cl.setExecutionStrategy(parsed -> {
-            CommandLine.ParseResult sub = parsed;
-            while (sub.hasSubcommand()) sub = sub.subcommand();
-            boolean help = sub.isUsageHelpRequested() || sub.isVersionHelpRequested() || parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested();
-            if (!help && java.util.Set.of("train", "train-vae").contains(sub.commandSpec().name())) io.cdiffset.engine.Engine.initForTraining();
-            return new CommandLine.RunLast().execute(parsed);
-        });
         return cl.execute(args);
     }
 

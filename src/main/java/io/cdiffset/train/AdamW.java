@@ -72,7 +72,7 @@ public final class AdamW {
                 long n = p.numel();
                 boolean flat = p.is_contiguous() && grad.is_contiguous() && m.is_contiguous() && v.is_contiguous();
                 long chunk = flat ? Math.min(n, CHUNK) : n;
-                if (scratch == null || scratch.numel() < chunk || Tensors.dtype(scratch) != Tensors.dtype(p)) {
+                if (flat && (scratch == null || scratch.numel() < chunk || Tensors.dtype(scratch) != Tensors.dtype(p))) {
                     scratch = torch.empty(new long[]{chunk}, Tensors.options(Tensors.dtype(p)), new org.bytedeco.pytorch.MemoryFormatOptional());
                 }
                 // each parameter's views and temporaries are freed before the next one
