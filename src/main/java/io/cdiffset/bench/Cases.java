@@ -357,7 +357,7 @@ final class Cases {
         UNetConfig cfg = c.scale.unet;
         c.say("building a random %s UNet for training", c.scale.tiny ? "tiny" : "full-size");
         UNet2DConditionModel unet = Module.tiledInit(3, () -> new UNet2DConditionModel(cfg));
-        AdamW opt = AdamW.standard(unet.namedParameters(), 1e-2);
+        AdamW opt = AdamW.forTraining(unet, unet.namedParameters(), 1e-2, p); // as the trainer: bf16 working copies
         NoiseSchedule sched = NoiseSchedule.sd21();
         Tensor ctx = randn(1, c.scale.contextLen, cfg.crossAttentionDim());
         Generator gen = torch.createCPUGenerator(11);
@@ -387,7 +387,7 @@ final class Cases {
         r.gflopWithAttention = 3 * f.totalGflop();
         r.notes.add("forward + C-Diff loss + backward + AdamW, batch 1; work ≈ 3× forward");
         if (c.scale.trainWarmup == 0) r.notes.add("--quick: the first step, no warm-up");
-        if (p == Precision.BF16) r.notes.add("autocast, fp32 master weights");
+        if (p == Precision.BF16) r.notes.add("autocast, fp32 master weights, persistent bf16 working copies");
         r.extra.put("latent", lat);
         r.extra.put("last_loss", loss[0]);
         return List.of(r);

@@ -71,11 +71,12 @@ public final class Conv2d extends Module {
         boolean autocast = torch.is_autocast_enabled(torch.DeviceType.CPU);
         boolean bf16 = autocast || Tensors.dtype(x) == ScalarType.BFloat16 || Tensors.dtype(weight) == ScalarType.BFloat16;
         boolean grad = GradMode.is_enabled() && (x.requires_grad() || weight.requires_grad());
+        Tensor w = computeWith("weight", weight), b = computeWith("bias", bias);
         if (computesInFp32(bf16, grad)) {
             ConvPath p = path(x, false, grad);
-            return Precision.fp32(() -> p.run(asBf16(x), asBf16(weight), bias == null ? null : asBf16(bias), kernel, stride, padding));
+            return Precision.fp32(() -> p.run(asBf16(x), asBf16(w), b == null ? null : asBf16(b), kernel, stride, padding));
         }
-        return path(x, bf16, grad).run(x, weight, bias, kernel, stride, padding);
+        return path(x, bf16, grad).run(x, w, b, kernel, stride, padding);
     }
 
     /**

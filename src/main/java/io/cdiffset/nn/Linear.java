@@ -25,6 +25,6 @@ public final class Linear extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        return Gemm.linear(x, weight, bias);
+        return Gemm.linear(x, computeWith("weight", weight), computeWith("bias", bias));
     }
 }

@@ -28,6 +28,8 @@ public abstract class Module {
 
     private final Map<String, Tensor> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
+    /** bf16 training: working copies of this module's own parameters, by parameter name ({@link #keepWorkingCopies}). */
+    private Map<String, WorkingCopy> workingCopies = Map.of();
 
     protected final Tensor param(String name, Tensor initial) {
         Tensor t = initial.to(ScalarType.Float).contiguous();
@@ -45,6 +47,10 @@ public abstract class Module {
     protected final void replaceParam(String name, Tensor value) {
         if (!params.containsKey(name)) throw new IllegalArgumentException("no parameter " + name);
         param(name, value);
+        if (workingCopies.containsKey(name)) {
+            workingCopies = new LinkedHashMap<>(workingCopies);
+            workingCopies.remove(name);
+        }
     }
 
     public final Map<String, Tensor> namedParameters() {
@@ -146,6 +152,43 @@ public abstract class Module {
             }
         }
         for (Module m : children.values()) m.castMatmul(type);
+    }
+
+    /**
+     * Mixed-precision training: gives every {@link Conv2d} / {@link Linear} parameter named in {@code names} (dotted
+     * names as in {@link #namedParameters()}) a persistent {@link WorkingCopy} in {@code type}, which their forward
+     * uses under autocast instead of autocast's per-step cast of the fp32 weight. Returns them by name. Parameters
+     * replaced afterwards (model surgery) lose theirs; call it after surgery.
+     */
+    public final Map<String, WorkingCopy> keepWorkingCopies(ScalarType type, java.util.Set<String> names) {
+        Map<String, WorkingCopy> out = new LinkedHashMap<>();
+        keepWorkingCopies("", type, names, out);
+        return out;
+    }
+
+    private void keepWorkingCopies(String prefix, ScalarType type, java.util.Set<String> names, Map<String, WorkingCopy> out) {
+        if (this instanceof Conv2d || this instanceof Linear) {
+            Map<String, WorkingCopy> own = new LinkedHashMap<>();
+            params.forEach((k, v) -> {
+                if (!names.contains(prefix + k) || Tensors.dtype(v) != ScalarType.Float) return;
+                WorkingCopy c = new WorkingCopy(v, type);
+                own.put(k, c);
+                out.put(prefix + k, c);
+            });
+            workingCopies = own;
+        }
+        children.forEach((k, m) -> m.keepWorkingCopies(prefix + k + ".", type, names, out));
+    }
+
+    /**
+     * The tensor a forward pass computes with for parameter {@code name} ({@code value} being the parameter itself):
+     * its {@link WorkingCopy} under CPU autocast when it has one, else the parameter.
+     */
+    protected final Tensor computeWith(String name, Tensor value) {
+        if (value == null || workingCopies.isEmpty()) return value;
+        WorkingCopy c = workingCopies.get(name);
+        if (c == null || !torch.is_autocast_enabled(torch.DeviceType.CPU)) return value;
+        return c.current();
     }
 
     /** Bytes held by the parameters (at their current dtypes). */

@@ -48,6 +48,9 @@ public final class Trainer<B> {
 
         Map<String, Tensor> trainable();
 
+        /** The model whose parameters {@link #trainable()} names (bf16 training gives it working copies). */
+        io.cdiffset.nn.Module module();
+
         /**
          * Loads and augments one micro-batch (CPU-side arrays only, no tensors). Runs on a background thread ahead
          * of the model; must depend only on its arguments.
@@ -127,7 +130,7 @@ public final class Trainer<B> {
         TrainSettings.Train t = settings.train();
         this.precision = Precision.parse(t.precision());
         this.lr = new LrSchedule(t.lr(), t.warmup(), t.steps(), t.schedule().equals("cosine"));
-        this.adam = AdamW.standard(task.trainable(), t.weightDecay());
+        this.adam = AdamW.forTraining(task.module(), task.trainable(), t.weightDecay(), precision);
     }
 
     public static long mix(long seed, long a, long b) {
@@ -213,6 +216,7 @@ public final class Trainer<B> {
                 B batch = loader.next();
                 gen.set_current_seed(mix(t.seed(), step, 1000 + m));
                 loss += task.microStep(batch, gen, 1.0 / accum) / accum;
+                if (accum > 1) adam.foldWorkingGradients(); // micro-batches add up in fp32
             }
         }
         if (!Double.isFinite(loss)) {

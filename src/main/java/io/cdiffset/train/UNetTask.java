@@ -195,6 +195,11 @@ public final class UNetTask implements Trainer.Task<UNetTask.Batch> {
     }
 
     @Override
+    public io.cdiffset.nn.Module module() {
+        return unet;
+    }
+
+    @Override
     public Map<String, Tensor> trainable() {
         return unet.namedParameters();
     }

@@ -92,6 +92,11 @@ public final class VaeTask implements Trainer.Task<PairImages.Crops> {
     }
 
     @Override
+    public io.cdiffset.nn.Module module() {
+        return vae;
+    }
+
+    @Override
     public Map<String, Tensor> trainable() {
         if (!decoderOnly) return vae.namedParameters();
         Map<String, Tensor> m = new LinkedHashMap<>();
