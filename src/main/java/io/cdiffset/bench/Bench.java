@@ -221,6 +221,7 @@ public final class Bench {
                 if (a.startsWith("-agentlib") || a.startsWith("-javaagent") || a.startsWith("-Xdebug") || a.startsWith("-Xrunjdwp")) continue;
                 cmd.add(a);
             }
+            cmd.addAll(Cases.jvmOptions(d.name()));
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add(Bench.class.getName());
