@@ -120,8 +120,10 @@ public final class HubClient {
                 uri = uri.resolve(location.get());
                 continue;
             }
-            if (code == 206) return new Body(r.body(), offset);
-            if (code == 200) return new Body(r.body(), 0);
+            if (code == 206 || code == 200) {
+                InputStream in = new StallGuard(r.body(), env.downloadTimeout(), meta.path() + " from " + uri.getHost());
+                return new Body(in, code == 206 ? offset : 0);
+            }
             r.body().close();
             check(r, repo, "file " + meta.path());
             throw new IOException(uri + ": HTTP " + code);

@@ -16,13 +16,16 @@ import java.util.Set;
  *   <li>the hub cache {@code HF_HUB_CACHE}, else the legacy {@code HUGGINGFACE_HUB_CACHE}, else {@code $HF_HOME/hub};</li>
  *   <li>{@code HF_ENDPOINT} (default {@code https://huggingface.co}, trailing slash removed);</li>
  *   <li>{@code HF_HUB_OFFLINE} (or {@code TRANSFORMERS_OFFLINE}) set to 1 / ON / YES / TRUE;</li>
- *   <li>the token: {@code HF_TOKEN}, else the file {@code HF_TOKEN_PATH} (default {@code $HF_HOME/token}).</li>
+ *   <li>the token: {@code HF_TOKEN}, else the file {@code HF_TOKEN_PATH} (default {@code $HF_HOME/token});</li>
+ *   <li>{@code HF_HUB_DOWNLOAD_TIMEOUT}: seconds a download may go without receiving a byte (default 10).</li>
  * </ul>
  * Taken as a map so tests can point it at a fake hub and a temporary cache.
  */
-public record HubEnv(String endpoint, Path cache, boolean offline, String tokenVar, Path tokenPath) {
+public record HubEnv(String endpoint, Path cache, boolean offline, String tokenVar, Path tokenPath, java.time.Duration downloadTimeout) {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
     private static final Set<String> TRUE = Set.of("1", "ON", "YES", "TRUE");
+    /** huggingface_hub's {@code DEFAULT_DOWNLOAD_TIMEOUT}. */
+    public static final java.time.Duration DEFAULT_DOWNLOAD_TIMEOUT = java.time.Duration.ofSeconds(10);
 
     public static HubEnv system() {
         return from(System.getenv());
@@ -42,7 +45,21 @@ public record HubEnv(String endpoint, Path cache, boolean offline, String tokenV
         boolean offline = off != null && TRUE.contains(off.toUpperCase(Locale.ROOT));
         String tokenPath = blankToNull(env.get("HF_TOKEN_PATH"));
         return new HubEnv(endpoint, cache, offline, blankToNull(env.get("HF_TOKEN")),
-                tokenPath != null ? expand(tokenPath, home) : hfHome.resolve("token"));
+                tokenPath != null ? expand(tokenPath, home) : hfHome.resolve("token"), timeout(env.get("HF_HUB_DOWNLOAD_TIMEOUT")));
+    }
+
+    private static java.time.Duration timeout(String v) {
+        if (blankToNull(v) == null) return DEFAULT_DOWNLOAD_TIMEOUT;
+        double secs;
+        try {
+            secs = Double.parseDouble(v.strip());
+        } catch (NumberFormatException e) {
+            secs = Double.NaN;
+        }
+        if (!(secs > 0) || secs > 86_400) {
+            throw new HubException("HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds between 0 and 86400, got '" + v.strip() + "'; unset it for the default of 10");
+        }
+        return java.time.Duration.ofMillis(Math.max(1, Math.round(secs * 1000)));
     }
 
     /**

@@ -37,6 +37,13 @@ public final class FakeHub implements AutoCloseable {
     private final List<Request> log = new ArrayList<>();
     private final Map<String, Integer> cutOnce = new HashMap<>();
     private final Map<String, Boolean> corruptOnce = new HashMap<>();
+    private final Map<String, Integer> stallOnce = new HashMap<>();
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "fake-hub");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile String requiredToken;
 
     public FakeHub(String repo, String commit, Map<String, byte[]> files) throws IOException {
@@ -48,6 +55,8 @@ public final class FakeHub implements AutoCloseable {
         cdn = HttpServer.create(any, 0);
         hub.createContext("/", this::hub);
         cdn.createContext("/", this::cdn);
+        hub.setExecutor(pool); // a stalled answer (stallOnce) must not hold up the next request
+        cdn.setExecutor(pool);
         hub.start();
         cdn.start();
     }
@@ -64,6 +73,14 @@ public final class FakeHub implements AutoCloseable {
     /** The next CDN download of {@code path} sends the full Content-Length but only {@code bytes} bytes, then drops the connection. */
     public synchronized void cutOnce(String path, int bytes) {
         cutOnce.put(path, bytes);
+    }
+
+    /**
+     * The next CDN download of {@code path} sends {@code bytes} bytes, then nothing more while the connection stays
+     * open (a stalled server or network) until this hub is closed.
+     */
+    public synchronized void stallOnce(String path, int bytes) {
+        stallOnce.put(path, bytes);
     }
 
     /** The next CDN download of {@code path} has one byte changed. */
@@ -173,10 +190,11 @@ public final class FakeHub implements AutoCloseable {
                 return;
             }
             byte[] b = files.get(path);
-            Integer cut;
+            Integer cut, stall;
             boolean corrupt;
             synchronized (this) {
                 cut = cutOnce.remove(path);
+                stall = stallOnce.remove(path);
                 corrupt = corruptOnce.remove(path) != null;
             }
             if (corrupt) {
@@ -196,6 +214,20 @@ public final class FakeHub implements AutoCloseable {
                 h.put("Content-Range", "bytes " + from + "-" + (b.length - 1) + "/" + b.length);
             }
             byte[] body = java.util.Arrays.copyOfRange(b, (int) from, b.length);
+            if (stall != null) {
+                record("cdn", ex, status, stall);
+                ex.getResponseHeaders().putAll(headers(h));
+                ex.sendResponseHeaders(status, body.length);
+                OutputStream out = ex.getResponseBody();
+                out.write(body, 0, stall);
+                out.flush();
+                try {
+                    closed.await(); // the connection stays open, silent
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IOException("stalled after " + stall + " bytes");
+            }
             if (cut != null) {
                 record("cdn", ex, status, cut); // before the answer: the client may look at the log as soon as it has it
                 ex.getResponseHeaders().putAll(headers(h));
@@ -241,7 +273,9 @@ public final class FakeHub implements AutoCloseable {
     /** Stops both servers: afterwards any request is refused. */
     @Override
     public void close() {
+        closed.countDown();
         hub.stop(0);
         cdn.stop(0);
+        pool.shutdownNow();
     }
 }

@@ -182,6 +182,39 @@ class HubPullTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // without the guard, the pull would wait forever
+    void stalledDownloadFailsAfterTheTimeoutAndTheNextPullResumes() throws Exception {
+        byte[] unet = files.get(UNET);
+        int sent = unet.length / 4;
+        hub.stallOnce(UNET, sent);
+        long t0 = System.nanoTime();
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> pull(env("HF_HUB_DOWNLOAD_TIMEOUT", "0.5"), List.of(), null));
+        double secs = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("stalled download: failed after %.2f s: %s%n", secs, e.getMessage());
+        assertTrue(secs < 8, "a stall must end the pull soon after the timeout, took " + secs + " s");
+        assertTrue(e.getMessage().contains("no data for 0.5 s (HF_HUB_DOWNLOAD_TIMEOUT)") && e.getMessage().contains("run the same pull again"), e.getMessage());
+        String sha = FakeHub.sha256(unet);
+        Path part = repoDir().resolve("blobs").resolve(sha + ".incomplete");
+        long kept = Files.size(part);
+        assertTrue(kept > 0 && kept <= sent, "the bytes received before the stall are kept: " + kept + " of " + sent);
+        assertFalse(Files.exists(repoDir().resolve("refs/main")), "a failed pull names no revision");
+
+        hub.clearLog();
+        Pull.Result r = pull(env(), List.of(), null);
+        List<FakeHub.Request> unetGets = downloads().stream().filter(q -> q.path().endsWith(sha)).toList();
+        assertEquals("bytes=" + kept + "-", unetGets.get(0).range(), "resumed where the kept part ends");
+        assertArrayEquals(unet, Files.readAllBytes(r.snapshot().resolve(UNET)));
+    }
+
+    @Test
+    void aBadDownloadTimeoutIsRefusedInOneLine() {
+        HubException e = assertThrows(HubException.class, () -> env("HF_HUB_DOWNLOAD_TIMEOUT", "soon"));
+        assertEquals("HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds between 0 and 86400, got 'soon'; unset it for the default of 10", e.getMessage());
+        assertEquals(java.time.Duration.ofSeconds(10), env().downloadTimeout());
+        assertEquals(java.time.Duration.ofMillis(2500), env("HF_HUB_DOWNLOAD_TIMEOUT", "2.5").downloadTimeout());
+    }
+
+    @Test
     void corruptedBlobInTheCacheIsDetectedAndFetchedAgain() throws Exception {
         pull(env(), List.of(), null);
         byte[] vae = files.get(VAE);
