@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Native memory sampled at the end of each unit of a real loop (a scene's window, a training step): the JVM heap is
  * collected and malloc trimmed first ({@link Memory#settle()}), and the committed heap is subtracted, so what is
- * left is native memory still referenced. Growth is the median of the last ten samples minus the median of ten
+ * left is native memory still referenced. That subtraction assumes the committed heap is resident, which the test JVM
+ * ensures with {@code -XX:+AlwaysPreTouch} (pom): otherwise G1's first touches of committed pages count as growth. Growth is the median of the last ten samples minus the median of ten
  * samples after warm-up, as the bench's {@code native-100} case reports it.
  */
 public final class GrowthProbe {
