@@ -15,6 +15,7 @@ import io.cdiffset.model.unet.UNet2DConditionModel;
 import io.cdiffset.model.unet.UNetConfig;
 import io.cdiffset.model.vae.AutoencoderKL;
 import io.cdiffset.model.vae.VaeConfig;
+import io.cdiffset.nn.Module;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 
@@ -158,8 +159,10 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
     }
 
     private static UNet2DConditionModel build(UNetConfig cfg, int[] io, Path weights) {
-        UNet2DConditionModel unet = new UNet2DConditionModel(cfg.withChannels(io[0], io[1]));
-        unet.load(WeightKeys.unetFromAny(WeightFiles.read(weights)), weights.toString());
+        UNet2DConditionModel unet = Module.forLoading(() -> new UNet2DConditionModel(cfg.withChannels(io[0], io[1])));
+        try (WeightFile f = WeightFiles.open(weights)) { // streamed: one tensor in memory at a time
+            unet.load(f, WeightKeys::unetName, weights.toString());
+        }
         return unet;
     }
 
@@ -188,9 +191,12 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
 
     /** A frozen VAE from a diffusers vae/ folder (config.json + weights, any variant name, legacy attention names). */
     public static AutoencoderKL loadVae(Path vaeDir) {
-        AutoencoderKL vae = new AutoencoderKL(VaeConfig.from(ConfigJson.read(vaeDir.resolve("config.json"))));
+        VaeConfig cfg = VaeConfig.from(ConfigJson.read(vaeDir.resolve("config.json")));
+        AutoencoderKL vae = Module.forLoading(() -> new AutoencoderKL(cfg));
         Path w = weightsFile(vaeDir, "diffusion_pytorch_model");
-        vae.load(WeightKeys.vaeFromAny(WeightFiles.read(w)), w.toString());
+        try (WeightFile f = WeightFiles.open(w)) {
+            vae.load(f, WeightKeys::vaeName, w.toString());
+        }
         vae.requiresGrad(false);
         return vae;
     }

@@ -172,8 +172,17 @@ public final class SafeTensors implements WeightFile {
         try {
             ScalarType type = scalarType(e.dtype());
             if (e.length() == 0) return org.bytedeco.pytorch.global.torch.empty(e.shape(), Tensors.options(type), new org.bytedeco.pytorch.MemoryFormatOptional());
-            MappedByteBuffer mb = channel.map(FileChannel.MapMode.READ_ONLY, e.offset(), e.length());
-            return Tensors.fromBytes(mb, type, e.shape());
+            // read straight into the tensor's memory: a mapped copy stayed resident (as file pages) until the GC
+            // unmapped it, 1.9 GB of the full-size UNet's load peak
+            Tensor t = org.bytedeco.pytorch.global.torch.empty(e.shape(), Tensors.options(type), new org.bytedeco.pytorch.MemoryFormatOptional());
+            if (t.nbytes() != e.length()) throw new WeightsException(path + ": tensor '" + name + "' has " + e.length() + " bytes for " + t.nbytes() + " expected");
+            ByteBuffer dst = new org.bytedeco.javacpp.BytePointer(t.data_ptr()).capacity(e.length()).asByteBuffer();
+            for (long pos = 0; dst.hasRemaining(); ) {
+                int n = channel.read(dst, e.offset() + pos);
+                if (n < 0) throw new WeightsException(path + ": tensor '" + name + "' is cut short; the file is truncated");
+                pos += n;
+            }
+            return t;
         } catch (IOException ex) {
             throw new WeightsException(path + ": cannot read tensor '" + name + "' (" + ex.getMessage() + ")");
         }

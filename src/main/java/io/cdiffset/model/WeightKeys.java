@@ -13,9 +13,14 @@ public final class WeightKeys {
     public static Map<String, Tensor> unetFromAny(Map<String, Tensor> in) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : in.entrySet()) {
-            out.put(stripUnet(e.getKey()), e.getValue());
+            out.put(unetName(e.getKey()), e.getValue());
         }
         return out;
+    }
+
+    /** A UNet file's tensor name as the model names it ({@link #unetFromAny} for one name). */
+    public static String unetName(String k) {
+        return stripUnet(k);
     }
 
     /** Header entries with the same prefix stripping as {@link #unetFromAny}. */
@@ -34,17 +39,17 @@ public final class WeightKeys {
     /** Renames 2022-era VAE attention names (query/key/value/proj_attn) to the current ones. */
     public static Map<String, Tensor> vaeFromAny(Map<String, Tensor> in) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : in.entrySet()) {
-            String k = e.getKey();
-            if (k.contains("mid_block.attentions.0.")) {
-                k = k.replace(".attentions.0.query.", ".attentions.0.to_q.")
-                        .replace(".attentions.0.key.", ".attentions.0.to_k.")
-                        .replace(".attentions.0.value.", ".attentions.0.to_v.")
-                        .replace(".attentions.0.proj_attn.", ".attentions.0.to_out.0.");
-            }
-            out.put(k, e.getValue());
-        }
+        for (Map.Entry<String, Tensor> e : in.entrySet()) out.put(vaeName(e.getKey()), e.getValue());
         return out;
+    }
+
+    /** A VAE file's tensor name as the model names it ({@link #vaeFromAny} for one name). */
+    public static String vaeName(String k) {
+        if (!k.contains("mid_block.attentions.0.")) return k;
+        return k.replace(".attentions.0.query.", ".attentions.0.to_q.")
+                .replace(".attentions.0.key.", ".attentions.0.to_k.")
+                .replace(".attentions.0.value.", ".attentions.0.to_v.")
+                .replace(".attentions.0.proj_attn.", ".attentions.0.to_out.0.");
     }
 
     /** Accepts text-encoder keys with or without the {@code text_model.} prefix; drops the position_ids buffer. */
