@@ -552,7 +552,7 @@ final class Cases {
         if (c.scale.tiny) throw new Skip("--tiny: the shipped default model is not a tiny model");
         Path dir = c.scale.defaultModel;
         if (dir == null || !Files.isDirectory(dir)) throw new Skip("no shipped default model (pass --model DIR)");
-        ModelBundle bundle = ModelBundle.load(dir, null).prepare(p);
+        ModelBundle bundle = ModelBundle.load(dir, null, p);
         io.cdiffset.diffusion.SamplingSettings shipped = bundle.sampling();
         io.cdiffset.diffusion.SamplingSettings ddim50 = shipped.with("ddim", 50, null);
         int size = 256;

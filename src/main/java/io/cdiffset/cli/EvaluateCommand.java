@@ -134,7 +134,7 @@ final class EvaluateCommand implements Callable<Integer> {
             n = spread;
         }
         Map<String, List<Evaluator.Example>> runs = new LinkedHashMap<>();
-        ModelBundle bundle = ModelBundle.load(model, unet).prepare(prec);
+        ModelBundle bundle = ModelBundle.load(model, unet, prec);
         long latent = crop / bundle.vae().config().factor();
         io.cdiffset.pipeline.KernelCheck.forInference(bundle.unet().config(), bundle.vae().config(), latent, latent,
                 prec, m -> System.err.println("cdiffset: " + m));

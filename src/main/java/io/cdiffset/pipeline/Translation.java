@@ -84,7 +84,7 @@ public final class Translation {
     /** Loads a model folder (or single file; {@code unet} may override its UNet) and prepares it for the options' precision. */
     public static Translation load(Path modelDir, Path unet, TranslateOptions options, Consumer<String> log) {
         checkOptions(modelDir, options);
-        return new Translation(ModelBundle.load(modelDir, unet).prepare(options.precision()), options, log);
+        return new Translation(ModelBundle.load(modelDir, unet, options.precision()), options, log);
     }
 
     /**

@@ -128,7 +128,7 @@ public final class TranslationServer implements AutoCloseable {
     public static TranslationServer start(ServerOptions opt, Consumer<String> log) throws IOException {
         TranslateOptions base = TranslateOptions.defaults().withPrecision(opt.precision()).withMaxPixels(opt.maxPixels());
         Translation.checkOptions(opt.model(), base);
-        ModelBundle model = ModelBundle.load(opt.model(), opt.unet()).prepare(opt.precision());
+        ModelBundle model = ModelBundle.load(opt.model(), opt.unet(), opt.precision());
         boolean fresh = !Files.exists(opt.data());
         TranslationServer s = new TranslationServer(opt, model, log);
         try {
