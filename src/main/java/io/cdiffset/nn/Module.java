@@ -244,12 +244,17 @@ public abstract class Module {
      * initialisation cost. Used to validate full-size checkpoints against a config without allocating gigabytes.
      */
     public static <M extends Module> M shapesOnly(java.util.function.Supplier<M> factory) {
-        boolean prev = META.get();
-        META.set(true);
+        return with(META, true, factory);
+    }
+
+    /** Runs {@code body} with {@code setting} set to {@code value} on this thread, then restores it. */
+    private static <V, T> T with(ThreadLocal<V> setting, V value, java.util.function.Supplier<T> body) {
+        V prev = setting.get();
+        setting.set(value);
         try {
-            return factory.get();
+            return body.get();
         } finally {
-            META.set(prev);
+            setting.set(prev);
         }
     }
 
@@ -261,13 +266,7 @@ public abstract class Module {
      * UNet only to overwrite them took most of its load time.
      */
     public static <M extends Module> M forLoading(java.util.function.Supplier<M> factory) {
-        boolean prev = UNINITIALISED.get();
-        UNINITIALISED.set(true);
-        try {
-            return factory.get();
-        } finally {
-            UNINITIALISED.set(prev);
-        }
+        return with(UNINITIALISED, true, factory);
     }
 
     private static final ThreadLocal<ScalarType> LOAD_MATMUL_AS = new ThreadLocal<>();
@@ -279,13 +278,7 @@ public abstract class Module {
      * the full-size UNet is 3.5 GB in fp32, 1.7 GB in bf16.
      */
     public static <T> T loadingMatmulWeightsAs(ScalarType type, java.util.function.Supplier<T> loading) {
-        ScalarType prev = LOAD_MATMUL_AS.get();
-        LOAD_MATMUL_AS.set(type);
-        try {
-            return loading.get();
-        } finally {
-            LOAD_MATMUL_AS.set(prev);
-        }
+        return with(LOAD_MATMUL_AS, type, loading);
     }
 
     /** A shape without memory: {@link #param} allocates the parameter itself, at its final dtype. */
