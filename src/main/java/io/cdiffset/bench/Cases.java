@@ -210,6 +210,10 @@ final class Cases {
             d.add(new Def("shipped-256-" + key(p), "256² translation " + key(p) + " with the shipped model's own sampling.json, against DDIM 50 in the same run", true,
                     c -> shippedSampling(c, p)));
         }
+        for (Precision p : Precision.values()) {
+            d.add(new Def("load-" + key(p), "load a model folder (random full-size UNet + VAE, bf16 files) for " + key(p) + " inference", true,
+                    c -> load(c, p)));
+        }
         d.add(new Def("spark-windows", "windows/s: single-process translate vs spark-translate local[1] and local[2] (shipped model, same scenes)", true,
                 Cases::sparkWindows));
         d.add(new Def("native-100", "native memory over 100 DDIM steps", true, Cases::nativeMemory));
@@ -665,6 +669,36 @@ final class Cases {
      */
     static List<String> jvmOptions(String caseName) {
         return caseName.equals("native-100") ? List.of("-XX:+AlwaysPreTouch") : List.of();
+    }
+
+    /**
+     * What translate, evaluate and serve do first: {@code ModelBundle.load(folder, null, precision)} of a diffusers-layout
+     * folder. The folder (random weights, stored in bf16 as a fine-tuned model usually is) is written first, outside the
+     * timed and peak-measured part; the peak RSS is the load's own. Session 10: a full-size bf16 load peaked at 8.1 GB
+     * before loading streamed one tensor at a time into bf16 parameters (2.3 GB after).
+     */
+    static List<Row> load(Ctx c, Precision p) throws Exception {
+        Path dir = Files.createTempDirectory("cdiffset-bench-model-");
+        try {
+            c.say("writing a random %s model folder (bf16 weights) to %s", c.scale.tiny ? "tiny" : "full-size", dir);
+            try (PointerScope s = new PointerScope()) {
+                UNet2DConditionModel unet = randomUNet(c.scale.unet, 1);
+                AutoencoderKL vae = randomVae(c.scale.vae, 4);
+                torch.manual_seed(6);
+                ModelBundle.save(dir, unet, vae, randn(1, c.scale.contextLen, c.scale.unet.crossAttentionDim()), ScalarType.BFloat16,
+                        NoiseSchedule.Prediction.EPSILON, java.util.Map.of("source", "cdiffset bench: random weights"));
+            }
+            c.measuring();
+            long t0 = System.nanoTime();
+            ModelBundle b = ModelBundle.load(dir, null, p);
+            double secs = secs(t0);
+            Row r = new Row("load-" + key(p), "load model folder for " + key(p) + " (" + (c.scale.tiny ? "tiny" : "full-size") + ", bf16 files)", c.caseName, key(p));
+            r.stats = Stats.of(new double[]{secs});
+            r.notes.add(String.format(Locale.ROOT, "%.0f MB of weights resident after the load; peak RSS = the load's own", Memory.mb(b.unet().parameterBytes() + b.vae().parameterBytes())));
+            return List.of(r);
+        } finally {
+            io.cdiffset.io.raster.AtomicFiles.deleteTree(dir);
+        }
     }
 
     static List<Row> nativeMemory(Ctx c) throws Exception {

@@ -119,6 +119,28 @@ class BenchTest {
         assertTrue(r.path("median_s").asDouble() > 0 && r.path("gflops").asDouble() > 0 && r.path("peak_rss_mb").asDouble() > 0, r.toString());
     }
 
+    @Test
+    void theLoadCaseMeasuresALoadOfAWrittenFolderAndRemovesIt(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("load.json");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Bench.Settings s = new Bench.Settings(true, true, json, List.of("load-bf16"), false, null, "cdiffset bench --tiny --quick --only load-bf16 (test)");
+        long before = tempModelFolders();
+        int code = new Bench(s, new PrintStream(out, true, StandardCharsets.UTF_8), System.err).run();
+        assertEquals(0, code, out.toString(StandardCharsets.UTF_8));
+        JsonNode j = ConfigJson.JSON.readTree(Files.readString(json));
+        assertEquals(0, j.path("failed").size(), j.path("failed").toString());
+        JsonNode r = find(j, "load-bf16");
+        assertTrue(r.path("median_s").asDouble() > 0 && r.path("peak_rss_mb").asDouble() > 0, r.toString());
+        assertTrue(r.path("notes").asText().contains("MB of weights resident"), r.toString());
+        assertEquals(before, tempModelFolders(), "the written model folder is removed");
+    }
+
+    private static long tempModelFolders() throws Exception {
+        try (var s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("cdiffset-bench-model-")).count();
+        }
+    }
+
     static JsonNode find(JsonNode j, String id) {
         for (JsonNode r : j.path("results")) if (r.path("id").asText().equals(id)) return r;
         throw new AssertionError("no result " + id + " in " + j.path("results"));
