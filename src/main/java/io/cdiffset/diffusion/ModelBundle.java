@@ -171,7 +171,7 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
     private static UNet2DConditionModel build(UNetConfig cfg, int[] io, Path weights) {
         UNet2DConditionModel unet = Module.forLoading(() -> new UNet2DConditionModel(cfg.withChannels(io[0], io[1])));
         try (WeightFile f = WeightFiles.open(weights)) { // streamed: one tensor in memory at a time
-            unet.load(f, WeightKeys::unetName, weights.toString());
+            WeightKeys.load(unet, f, WeightKeys::unetName, weights.toString());
         }
         return unet;
     }
@@ -205,7 +205,7 @@ public record ModelBundle(UNet2DConditionModel unet, AutoencoderKL vae, Tensor c
         AutoencoderKL vae = Module.forLoading(() -> new AutoencoderKL(cfg));
         Path w = weightsFile(vaeDir, "diffusion_pytorch_model");
         try (WeightFile f = WeightFiles.open(w)) {
-            vae.load(f, WeightKeys::vaeName, w.toString());
+            WeightKeys.load(vae, f, WeightKeys::vaeName, w.toString());
         }
         vae.requiresGrad(false);
         return vae;

@@ -55,12 +55,6 @@ public final class Tensors {
     }
 
     /** Wraps raw little-endian bytes of the given dtype (copied, so the buffer may be released afterwards). */
-    public static Tensor fromBytes(ByteBuffer bytes, ScalarType type, long... shape) {
-        try (BytePointer p = new BytePointer(bytes)) {
-            return torch.from_blob(p, shape, options(type)).clone();
-        }
-    }
-
     public static float[] toFloats(Tensor t) {
         Tensor c = t.detach().to(ScalarType.Float).contiguous();
         float[] out = new float[Math.toIntExact(c.numel())];

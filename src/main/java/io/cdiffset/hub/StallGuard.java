@@ -23,7 +23,6 @@ final class StallGuard extends FilterInputStream {
         return t;
     });
 
-    private final long timeoutNanos;
     private final String source;
     private final Duration timeout;
     private final ScheduledFuture<?> watch;
@@ -34,7 +33,6 @@ final class StallGuard extends FilterInputStream {
     StallGuard(InputStream in, Duration timeout, String source) {
         super(in);
         this.timeout = timeout;
-        this.timeoutNanos = timeout.toNanos();
         this.source = source;
         long period = Math.max(20, timeout.toMillis() / 4);
         this.watch = WATCH.scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
@@ -42,7 +40,7 @@ final class StallGuard extends FilterInputStream {
 
     private void check() {
         Thread r = reader;
-        if (r == null || stalled || System.nanoTime() - waitingSince <= timeoutNanos) return;
+        if (r == null || stalled || System.nanoTime() - waitingSince <= timeout.toNanos()) return;
         stalled = true;
         r.interrupt(); // wakes a read blocked in the HTTP client's queue
         try {

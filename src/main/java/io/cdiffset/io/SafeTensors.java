@@ -11,7 +11,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -176,11 +175,9 @@ public final class SafeTensors implements WeightFile {
             // unmapped it, 1.9 GB of the full-size UNet's load peak
             Tensor t = org.bytedeco.pytorch.global.torch.empty(e.shape(), Tensors.options(type), new org.bytedeco.pytorch.MemoryFormatOptional());
             if (t.nbytes() != e.length()) throw new WeightsException(path + ": tensor '" + name + "' has " + e.length() + " bytes for " + t.nbytes() + " expected");
-            ByteBuffer dst = new org.bytedeco.javacpp.BytePointer(t.data_ptr()).capacity(e.length()).asByteBuffer();
-            for (long pos = 0; dst.hasRemaining(); ) {
-                int n = channel.read(dst, e.offset() + pos);
-                if (n < 0) throw new WeightsException(path + ": tensor '" + name + "' is cut short; the file is truncated");
-                pos += n;
+            ByteBuffer dst = Tensors.bytes(t);
+            while (dst.hasRemaining()) {
+                if (channel.read(dst, e.offset() + dst.position()) < 0) throw new WeightsException(path + ": tensor '" + name + "' is cut short; the file is truncated");
             }
             return t;
         } catch (IOException ex) {

@@ -332,7 +332,6 @@ public final class ReportComparison {
         }
     }
 
-
     /** The {@code - **key**: value} lines of a report.md (unescaped as ReportRenderers escapes them); empty if absent. */
     private static Map<String, String> readMetadata(Path md) {
         Map<String, String> meta = new LinkedHashMap<>();
@@ -376,7 +375,6 @@ public final class ReportComparison {
             return p.toAbsolutePath().normalize();
         }
     }
-
 
     private static String fmt(double v, int decimals, boolean signed) {
         if (!Double.isFinite(v)) return ReportRenderers.fmt(v, decimals);

@@ -1,5 +1,7 @@
 package io.cdiffset.model;
 
+import io.cdiffset.io.WeightFile;
+import io.cdiffset.nn.Module;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.LinkedHashMap;
@@ -18,19 +20,31 @@ public final class WeightKeys {
         return out;
     }
 
-    /** A UNet file's tensor name as the model names it ({@link #unetFromAny} for one name). */
-    public static String unetName(String k) {
-        return stripUnet(k);
-    }
-
     /** Header entries with the same prefix stripping as {@link #unetFromAny}. */
     public static <V> Map<String, V> unetEntries(Map<String, V> in) {
         Map<String, V> out = new LinkedHashMap<>();
-        in.forEach((k, v) -> out.put(stripUnet(k), v));
+        in.forEach((k, v) -> out.put(unetName(k), v));
         return out;
     }
 
-    private static String stripUnet(String k) {
+    /**
+     * Loads a weights file into {@code model} one tensor at a time ({@link Module#load(Map, java.util.function.Function, String)}):
+     * names and shapes from the file's header, {@code rename} mapping the file's names to the model's (e.g.
+     * {@link #unetName}, {@link #vaeName}), each tensor read only when its parameter is filled.
+     */
+    public static void load(Module model, WeightFile file, java.util.function.UnaryOperator<String> rename, String source) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, String> stored = new LinkedHashMap<>();
+        file.tensors().forEach((k, info) -> {
+            String name = rename.apply(k);
+            shapes.put(name, info.shape());
+            stored.put(name, k);
+        });
+        model.load(shapes, name -> file.load(stored.get(name)), source);
+    }
+
+    /** A UNet file's tensor name as the model names it (no {@code module.} / {@code unet.} prefix). */
+    public static String unetName(String k) {
         if (k.startsWith("module.")) k = k.substring(7);
         if (k.startsWith("unet.")) k = k.substring(5);
         return k;

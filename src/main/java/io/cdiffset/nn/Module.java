@@ -35,7 +35,7 @@ public abstract class Module {
         Tensor t;
         if (UNINITIALISED.get() && !META.get()) { // allocated at its final dtype, values left to the load
             ScalarType matmul = LOAD_MATMUL_AS.get();
-            boolean low = matmul != null && (this instanceof Conv2d || this instanceof Linear);
+            boolean low = matmul != null && holdsMatmulWeights();
             t = torch.empty(Tensors.shape(initial), Tensors.options(low ? matmul : ScalarType.Float), new org.bytedeco.pytorch.MemoryFormatOptional());
         } else {
             t = initial.to(ScalarType.Float).contiguous();
@@ -100,23 +100,12 @@ public abstract class Module {
     }
 
     /**
-     * {@link #load(Map, String)} straight from a weights file, one tensor at a time: the names and shapes are checked
-     * against the file's header first, then each tensor is read, copied into its parameter (converting the dtype) and
-     * freed before the next. A whole state dict held beside the model made loading the full-size UNet peak at 8.1 GB
-     * resident for a 3.5 GB model. {@code rename} maps the file's names to the model's (e.g. {@code WeightKeys::unetName}).
+     * {@link #load(Map, String)} one tensor at a time: names and shapes are checked against {@code shapes} first, then
+     * each parameter's tensor is fetched, copied in (converting the dtype) and freed before the next. With tensors read
+     * from a file on demand (see {@code WeightKeys.load}), no whole state dict is held beside the model: one made
+     * loading the full-size UNet peak at 8.1 GB resident for a 3.5 GB model.
      */
-    public final void load(io.cdiffset.io.WeightFile file, java.util.function.UnaryOperator<String> rename, String source) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        Map<String, String> stored = new LinkedHashMap<>();
-        file.tensors().forEach((k, info) -> {
-            String name = rename.apply(k);
-            shapes.put(name, info.shape());
-            stored.put(name, k);
-        });
-        load(shapes, name -> file.load(stored.get(name)), source);
-    }
-
-    private void load(Map<String, long[]> shapes, java.util.function.Function<String, Tensor> tensor, String source) {
+    public final void load(Map<String, long[]> shapes, java.util.function.Function<String, Tensor> tensor, String source) {
         Map<String, Tensor> own = namedParameters();
         List<String> missing = new ArrayList<>();
         List<String> shape = new ArrayList<>();
@@ -170,8 +159,13 @@ public abstract class Module {
         }
     }
 
+    /** Whether this module's parameters are matrix-product weights (what bf16 stores in bf16): conv and linear layers. */
+    private boolean holdsMatmulWeights() {
+        return this instanceof Conv2d || this instanceof Linear;
+    }
+
     private void castMatmul(ScalarType type) {
-        if (this instanceof Conv2d || this instanceof Linear) {
+        if (holdsMatmulWeights()) {
             for (Tensor t : params.values()) {
                 if (Tensors.dtype(t) == type) continue;
                 // the scope frees the detached view at once: left to the GC, it kept every old fp32 storage alive
@@ -197,7 +191,7 @@ public abstract class Module {
     }
 
     private void keepWorkingCopies(String prefix, ScalarType type, java.util.Set<String> names, Map<String, WorkingCopy> out) {
-        if (this instanceof Conv2d || this instanceof Linear) {
+        if (holdsMatmulWeights()) {
             Map<String, WorkingCopy> own = new LinkedHashMap<>();
             params.forEach((k, v) -> {
                 if (!names.contains(prefix + k) || Tensors.dtype(v) != ScalarType.Float) return;
@@ -281,11 +275,6 @@ public abstract class Module {
         return with(LOAD_MATMUL_AS, type, loading);
     }
 
-    /** A shape without memory: {@link #param} allocates the parameter itself, at its final dtype. */
-    private static Tensor uninitialised(long... shape) {
-        return meta(shape);
-    }
-
     private static final ThreadLocal<Tensor> TILED = new ThreadLocal<>();
 
     /**
@@ -335,14 +324,12 @@ public abstract class Module {
     /** PyTorch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)). */
     /** N(0, std²) init (embeddings). */
     protected static Tensor normalInit(double std, long... shape) {
-        if (META.get()) return meta(shape);
-        if (UNINITIALISED.get()) return uninitialised(shape);
+        if (META.get() || UNINITIALISED.get()) return meta(shape); // for loading: param() allocates at the final dtype
         return TILED.get() != null ? tiled(std * Math.sqrt(3), shape) : Scopes.scoped(() -> torch.randn(shape).mul(Tensors.scalar(std)));
     }
 
     protected static Tensor uniformInit(long fanIn, long... shape) {
-        if (META.get()) return meta(shape);
-        if (UNINITIALISED.get()) return uninitialised(shape);
+        if (META.get() || UNINITIALISED.get()) return meta(shape);
         double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
         if (TILED.get() != null) return tiled(bound, shape);
         return Scopes.scoped(() -> torch.rand(shape).mul(Tensors.scalar(2 * bound)).sub(Tensors.scalar(bound)));

@@ -48,7 +48,7 @@ public final class WorkingCopy {
             try (NoGradGuard g = new NoGradGuard()) {
                 low.copy_(master);
             }
-            syncedVersion = master.__dispatch__version();
+            syncedVersion = v; // copying into the copy leaves the master's version as it was
         }
         return low;
     }
